@@ -1,0 +1,3 @@
+from medcoder_desktop.cli import main
+
+raise SystemExit(main())

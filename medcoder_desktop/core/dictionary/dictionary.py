@@ -1,0 +1,76 @@
+"""Dictionary: the store and the search engine of one dictionary file, behind one object."""
+
+from __future__ import annotations
+
+import threading
+from pathlib import Path
+
+from medcoder_desktop.core.dictionary.build import Progress, _quiet, build_dictionary
+from medcoder_desktop.core.dictionary.search import SearchEngine
+from medcoder_desktop.core.dictionary.search_index import read_search_index, write_search_index
+from medcoder_desktop.core.dictionary.store import DictionaryStore
+from medcoder_desktop.core.models import SearchHit
+from medcoder_desktop.errors import InvalidInputError
+
+MAX_QUERY_CHARS = 2000
+
+
+class Dictionary(DictionaryStore):
+    """A built dictionary file, opened for lookups and search."""
+
+    def __init__(self, path: Path):
+        super().__init__(path)
+        self._engine: SearchEngine | None = None
+        self._lock = threading.Lock()
+
+    @classmethod
+    def open(cls, path: Path, *, build_if_missing: bool = True, progress: Progress = _quiet) -> "Dictionary":
+        """Open the dictionary at ``path``, building it first when it does not exist yet."""
+        if not path.is_file() and build_if_missing:
+            build_dictionary(path, progress=progress)
+        return cls(path)
+
+    @property
+    def engine(self) -> SearchEngine:
+        with self._lock:
+            if self._engine is None:
+                ix = read_search_index(self.db)
+                if ix is None:  # made by an older version: rebuild the index in place
+                    with self.db.conn:
+                        write_search_index(self.db)
+                    ix = read_search_index(self.db)
+                self._engine = SearchEngine(ix)
+            return self._engine
+
+    def invalidate(self) -> None:
+        """Forget the loaded search index (after an import changed the file)."""
+        with self._lock:
+            self._engine = None
+
+    def search(self, query: str, limit: int = 10, systems: set[str] | None = None) -> list[SearchHit]:
+        """Ranked codes for free text: a phrase, a problem-list line or a sentence."""
+        query = (query or "").strip()
+        if not query:
+            raise InvalidInputError("The search text is empty.")
+        if len(query) > MAX_QUERY_CHARS:
+            raise InvalidInputError(
+                f"The search text is {len(query)} characters; search takes at most {MAX_QUERY_CHARS}. "
+                "Search for one condition or procedure at a time."
+            )
+        if limit < 1:
+            raise InvalidInputError("--limit must be at least 1.")
+        ranked = self.engine.rank(query, limit=limit, systems=systems)
+        if not ranked:
+            return []
+        rowids = [r.code_rowid for r in ranked]
+        marks = ",".join("?" * len(rowids))
+        rows = {
+            r[0]: r for r in self.db.execute(
+                f"select rowid, system, code, title, billable from codes where rowid in ({marks})", rowids)
+        }
+        hits = []
+        for r in ranked:
+            _, system, code, title, billable = rows[r.code_rowid]
+            hits.append(SearchHit(code=code, system=system, title=title, billable=bool(billable),
+                                  score=round(min(1.0, r.score), 4)))
+        return hits

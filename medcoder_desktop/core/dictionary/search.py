@@ -1,0 +1,245 @@
+"""Ranked dictionary candidates for free text.
+
+How a query is read, word by word:
+  1. a word of the dictionary's vocabulary, or one whose stem is, stands for itself;
+  2. an unknown word is looked up in the curated abbreviations (``resources/abbreviations.tsv``);
+  3. a word cut short ("unspec.", "hemorrh.") stands for the vocabulary words it begins;
+  4. a misspelt word stands for its nearest vocabulary words (rapidfuzz, Indel similarity);
+  5. a word with dropped vowels ("encntr") stands for the words it is a subsequence of;
+  6. anything else (a name, a filler word) is dropped.
+Each word becomes a *slot* of weighted alternatives. Documents (titles, inclusion terms, index
+terms) collect the IDF of the slots they contain; the best few hundred are re-ranked by how much of
+the query they cover and how much of themselves the query covers, both weighted by IDF, so that
+laterality, encounter, type and acuity words decide between close siblings.
+"""
+
+from __future__ import annotations
+
+import bisect
+import math
+from dataclasses import dataclass, field
+
+import numpy as np
+from rapidfuzz import fuzz, process
+
+from medcoder_desktop.core.dictionary.search_index import (
+    KIND_TITLE,
+    SYSTEMS,
+    IndexArrays,
+    doc_key,
+)
+from medcoder_desktop.core.dictionary.textnorm import STOPWORDS, abbreviations, raw_tokens, stem
+
+FUZZY_CUTOFF = 74.0
+NON_BILLABLE = 0.97  # a category or subcategory ranks below an equally good billable code
+DOTTED_LETTERS = {"l": "left", "r": "right", "b": "bilateral"}
+CANDIDATES = 400
+
+
+@dataclass
+class Slot:
+    """One query word: the stems it may stand for, each with a confidence in (0, 1]."""
+
+    word: str
+    alts: dict[int, float] = field(default_factory=dict)
+    how: str = "exact"
+
+
+@dataclass
+class RankedDoc:
+    code_rowid: int
+    score: float
+    doc: int
+
+
+class SearchEngine:
+    """Query-time side of the search index (read-only, safe to share between threads)."""
+
+    def __init__(self, ix: IndexArrays):
+        self.ix = ix
+        self.n_docs = len(ix.doc_code)
+        self.stem_id = {s: i for i, s in enumerate(ix.stems)}
+        self.word_id = {w: i for i, w in enumerate(ix.words)}
+        df = np.diff(ix.post_ptr).astype(np.float64)
+        self.idf = np.log((self.n_docs - df + 0.5) / (df + 0.5) + 1.0).astype(np.float32)
+        self.sorted_words = sorted(ix.words)
+        self.by_length: dict[int, list[str]] = {}
+        for w in ix.words:
+            if len(w) >= 3 and not w.isdigit():
+                self.by_length.setdefault(len(w), []).append(w)
+        self._near_length: dict[int, list[str]] = {}
+        self.key_docs: dict[int, list[int]] = {}
+        for d, k in enumerate(ix.doc_key.tolist()):
+            self.key_docs.setdefault(k, []).append(d)
+        self.abbrev = abbreviations()
+
+    # -- reading the query ---------------------------------------------------------------------
+    def _stem_of_word(self, w: str) -> int | None:
+        i = self.word_id.get(w)
+        if i is not None:
+            return int(self.ix.word_stem[i])
+        return self.stem_id.get(stem(w))
+
+    def _candidates_by_length(self, n: int) -> list[str]:
+        if n not in self._near_length:
+            self._near_length[n] = [w for k in range(n - 2, n + 3) for w in self.by_length.get(k, [])]
+        return self._near_length[n]
+
+    def _prefix_alts(self, w: str) -> dict[int, float]:
+        i = bisect.bisect_left(self.sorted_words, w)
+        found = []
+        while i < len(self.sorted_words) and self.sorted_words[i].startswith(w) and len(found) < 60:
+            if self.sorted_words[i] != w:
+                found.append(self.sorted_words[i])
+            i += 1
+        found.sort(key=lambda x: -int(self.ix.word_df[self.word_id[x]]))
+        alts: dict[int, float] = {}
+        for x in found[:4]:
+            alts.setdefault(int(self.ix.word_stem[self.word_id[x]]), 0.9)
+        return alts
+
+    def _fuzzy_alts(self, w: str) -> dict[int, float]:
+        if len(w) < 3 or w.isdigit():
+            return {}
+        cutoff = FUZZY_CUTOFF if len(w) > 3 else 85.0  # a 3-letter word: one letter missing at most
+        hits = process.extract(
+            w, self._candidates_by_length(len(w)), scorer=fuzz.ratio, score_cutoff=cutoff, limit=8
+        )
+        if not hits:
+            return {}
+        # Among near ties, the word seen in more documents is the likelier intent.
+        ranked = sorted(
+            hits, key=lambda h: -(h[1] + 2.0 * math.log1p(int(self.ix.word_df[self.word_id[h[0]]])))
+        )
+        best = ranked[0][1] + 2.0 * math.log1p(int(self.ix.word_df[self.word_id[ranked[0][0]]]))
+        alts: dict[int, float] = {}
+        for cand, score, _ in ranked:
+            adj = score + 2.0 * math.log1p(int(self.ix.word_df[self.word_id[cand]]))
+            if adj >= best - 4.0 and len(alts) < 3:
+                alts.setdefault(int(self.ix.word_stem[self.word_id[cand]]), round(score / 100.0, 3))
+        return alts
+
+    def _subsequence_alts(self, w: str) -> dict[int, float]:
+        if len(w) < 3:
+            return {}
+        lo = bisect.bisect_left(self.sorted_words, w[0])
+        hi = bisect.bisect_left(self.sorted_words, chr(ord(w[0]) + 1))
+        found = []
+        for cand in self.sorted_words[lo:hi]:
+            if len(cand) <= len(w) or len(cand) > 3 * len(w):
+                continue
+            it = iter(cand)
+            if all(ch in it for ch in w):
+                found.append(cand)
+        found.sort(key=lambda x: -int(self.ix.word_df[self.word_id[x]]))
+        return {int(self.ix.word_stem[self.word_id[x]]): 0.8 for x in found[:2]}
+
+    def _abbreviation_slots(self, w: str) -> list[Slot]:
+        """One expansion: a slot per word. Several ("ca": carcinoma | malignant neoplasm): one slot
+        that any of their words fills."""
+        expansions = self.abbrev[w]
+        if len(expansions) == 1:
+            sids = [(part, self._stem_of_word(part)) for part in expansions[0].split()]
+            return [Slot(part, {sid: 1.0}, "abbreviation") for part, sid in sids if sid is not None]
+        alts = {
+            sid: 1.0
+            for exp in expansions
+            for sid in (self._stem_of_word(part) for part in exp.split())
+            if sid is not None
+        }
+        return [Slot(w, alts, "abbreviation")] if alts else []
+
+    def read_query(self, text: str) -> list[Slot]:
+        toks = raw_tokens(text)
+        slots: list[Slot] = []
+        i = 0
+        while i < len(toks):
+            w, dotted = toks[i]
+            nxt = toks[i + 1][0] if i + 1 < len(toks) else None
+            # A word split in two ("non rheumatic") that the dictionary writes as one.
+            if nxt and (w not in self.word_id or nxt not in self.word_id) and (w + nxt) in self.word_id:
+                slots.append(Slot(w + nxt, {self._stem_of_word(w + nxt): 1.0}, "joined"))
+                i += 2
+                continue
+            i += 1
+            if w in STOPWORDS:
+                continue
+            sid = self._stem_of_word(w)
+            if sid is not None:
+                slots.append(Slot(w, {sid: 1.0}))
+                continue
+            if w in self.abbrev:
+                slots.extend(self._abbreviation_slots(w))
+                continue
+            if dotted and len(w) == 1 and w in DOTTED_LETTERS:  # "l. ear", "r. knee"
+                slots.append(Slot(w, {self._stem_of_word(DOTTED_LETTERS[w]): 1.0}, "abbreviation"))
+                continue
+            # A word cut short with a period is an abbreviation first; otherwise a misspelling.
+            order = (self._prefix_alts, self._fuzzy_alts) if dotted else (self._fuzzy_alts, self._prefix_alts)
+            alts, how = {}, ""
+            for fn in order + (self._subsequence_alts,):
+                alts = fn(w)
+                if alts:
+                    how = fn.__name__.strip("_").replace("_alts", "")
+                    break
+            if alts:
+                slots.append(Slot(w, alts, how))
+        return slots
+
+    # -- ranking -------------------------------------------------------------------------------
+    def rank(self, text: str, limit: int = 10, systems: set[str] | None = None) -> list[RankedDoc]:
+        slots = self.read_query(text)
+        if not slots:
+            return []
+        ix, idf = self.ix, self.idf
+        scores = np.zeros(self.n_docs, dtype=np.float32)
+        slot_weight = []
+        for slot in slots:
+            best = max(float(idf[s]) * c for s, c in slot.alts.items())
+            slot_weight.append(best)
+            if len(slot.alts) == 1:
+                (s, c), = slot.alts.items()
+                scores[ix.post_doc[ix.post_ptr[s] : ix.post_ptr[s + 1]]] += float(idf[s]) * c
+            else:
+                tmp = np.zeros(self.n_docs, dtype=np.float32)
+                for s, c in slot.alts.items():
+                    docs = ix.post_doc[ix.post_ptr[s] : ix.post_ptr[s + 1]]
+                    np.maximum.at(tmp, docs, float(idf[s]) * c)
+                scores += tmp
+        if systems:
+            wanted = np.array([SYSTEMS.index(s) for s in systems if s in SYSTEMS], dtype=np.int8)
+            scores[~np.isin(ix.code_system[ix.doc_code], wanted)] = 0.0
+        k = min(CANDIDATES, self.n_docs - 1)
+        top = np.argpartition(-scores, k)[:k]
+        top = top[scores[top] > 0]
+        exact = set(self.key_docs.get(doc_key([max(s.alts, key=s.alts.get) for s in slots]), []))
+        total_q = sum(slot_weight)
+        best_by_code: dict[int, RankedDoc] = {}
+        for d in top.tolist():
+            toks = ix.doc_tok[ix.doc_ptr[d] : ix.doc_ptr[d + 1]]
+            tokset = set(toks.tolist())
+            matched_q = 0.0
+            hit_stems: set[int] = set()
+            for slot, wgt in zip(slots, slot_weight):
+                got = [(float(idf[s]) * c, s) for s, c in slot.alts.items() if s in tokset]
+                if got:
+                    val, s = max(got)
+                    matched_q += val
+                    hit_stems.add(s)
+            doc_idf = idf[toks]
+            total_d = float(doc_idf.sum())
+            matched_d = float(sum(float(idf[s]) for s in hit_stems))
+            q_cov = matched_q / total_q if total_q else 0.0
+            d_cov = matched_d / total_d if total_d else 0.0
+            score = q_cov**0.5 * d_cov**1.0
+            if d in exact:
+                score = 1.0 + score
+            code = int(ix.doc_code[d])
+            if not ix.code_billable[code]:
+                score *= NON_BILLABLE
+            score += 0.001 if ix.doc_kind[d] == KIND_TITLE else 0.0
+            prev = best_by_code.get(code)
+            if prev is None or score > prev.score:
+                best_by_code[code] = RankedDoc(code, score, d)
+        ranked = sorted(best_by_code.values(), key=lambda r: -r.score)
+        return ranked[:limit]

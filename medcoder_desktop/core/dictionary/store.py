@@ -1,0 +1,129 @@
+"""Open the dictionary's SQLite file and read codes from it."""
+
+from __future__ import annotations
+
+import sqlite3
+from pathlib import Path
+
+import sqlite_utils
+
+from medcoder_desktop.core.dictionary.schema import MIGRATIONS
+from medcoder_desktop.core.migrations import applied
+from medcoder_desktop.core.models import CodeDetail, CodeSetStats
+from medcoder_desktop.errors import CodeNotFoundError, DatabaseLockedError, DictionaryMissingError
+
+NOTE_KINDS = ("inclusion_term", "excludes1", "excludes2", "code_first", "use_additional", "code_also")
+
+
+def normalize_code(code: str) -> str:
+    """A code as a coder types it, upper-cased and without spaces (the dot is optional in lookups)."""
+    return code.strip().upper().replace(" ", "")
+
+
+def connect(path: Path, *, readonly: bool = False) -> sqlite_utils.Database:
+    """A connection that waits briefly for a writer instead of failing at once."""
+    if not path.is_file():
+        raise DictionaryMissingError(
+            f"The code dictionary has not been built yet ({path}). Run: medcoder codes build"
+        )
+    uri = f"file:{path}?mode=ro" if readonly else f"file:{path}"
+    conn = sqlite3.connect(uri, uri=True, timeout=5.0, check_same_thread=False)
+    conn.execute("pragma busy_timeout = 5000")
+    return sqlite_utils.Database(conn)
+
+
+class DictionaryStore:
+    """Read access to one dictionary file."""
+
+    def __init__(self, path: Path):
+        self.path = path
+        self.db = connect(path)
+        names = [m.__name__ for m in MIGRATIONS]
+        if applied(self.db)[: len(names)] != names[: len(applied(self.db))]:
+            raise DictionaryMissingError(
+                f"The dictionary at {path} was made by another version. Run: medcoder codes build --force"
+            )
+
+    def close(self) -> None:
+        self.db.conn.close()
+
+    def meta(self) -> dict[str, str]:
+        return {r["key"]: r["value"] for r in self.db.query("select key, value from meta")}
+
+    def code_sets(self) -> dict[str, str]:
+        return {r["system"]: r["version"] for r in self.db.query("select system, version from code_sets order by system")}
+
+    def stats(self) -> dict[str, CodeSetStats]:
+        out: dict[str, CodeSetStats] = {}
+        rows = self.db.query(
+            "select s.system, s.version, s.source, s.loaded_at, "
+            "(select count(*) from codes c where c.system = s.system and c.level not in ('chapter','block')) as n, "
+            "(select count(*) from codes c where c.system = s.system and c.billable = 1) as b, "
+            "(select count(*) from index_terms t where t.system = s.system) as t "
+            "from code_sets s order by s.system"
+        )
+        for r in rows:
+            out[r["system"]] = CodeSetStats(
+                version=r["version"], codes=r["n"], billable=r["b"], source=r["source"],
+                loaded_at=r["loaded_at"], index_terms=r["t"],
+            )
+        return out
+
+    def resolve(self, code: str, system: str | None = None) -> tuple[str, str]:
+        """Find (system, code) for a code as typed: with or without the dot, any case."""
+        c = normalize_code(code)
+        tries = [c]
+        if "." not in c and len(c) > 3 and c[0].isalpha():
+            tries.append(c[:3] + "." + c[3:])
+        for t in tries:
+            q = "select system, code from codes where code = ?" + (" and system = ?" if system else "")
+            row = self.db.execute(q, [t, system] if system else [t]).fetchone()
+            if row:
+                return row[0], row[1]
+        raise CodeNotFoundError(f"{code.strip()!r} is not a code in the dictionary's code sets.")
+
+    def exists(self, code: str, system: str | None = None) -> bool:
+        try:
+            self.resolve(code, system)
+            return True
+        except CodeNotFoundError:
+            return False
+
+    def show(self, code: str, system: str | None = None) -> CodeDetail:
+        system, code = self.resolve(code, system)
+        row = next(self.db.query("select * from codes where system = ? and code = ?", [system, code]))
+        notes: dict[str, list[str]] = {k: [] for k in NOTE_KINDS}
+        extra: dict[str, list[str]] = {}
+        for n in self.db.query(
+            "select kind, text from notes where system = ? and code = ? order by kind, seq", [system, code]
+        ):
+            (notes if n["kind"] in notes else extra).setdefault(n["kind"], []).append(n["text"])
+        seventh = {
+            r["character"]: r["meaning"]
+            for r in self.db.query(
+                "select character, meaning from seventh_characters where system = ? and code = ? order by character",
+                [system, code],
+            )
+        }
+        children = [r["code"] for r in self.db.query(
+            "select code from codes where system = ? and parent = ? order by seq", [system, code])]
+        return CodeDetail(
+            code=code, system=system, title=row["title"], billable=bool(row["billable"]),
+            version=row["version"], parent=row["parent"] or None, level=row["level"],
+            inclusion_terms=notes["inclusion_term"], excludes1=notes["excludes1"],
+            excludes2=notes["excludes2"], code_first=notes["code_first"],
+            use_additional=notes["use_additional"], code_also=notes["code_also"],
+            includes=extra.get("includes", []), notes=extra.get("notes", []),
+            seven_chr_note=" ".join(extra.get("seven_chr_note", [])) or None,
+            seventh_characters=seventh, children=children, ancestors=self.ancestors(system, code),
+        )
+
+    def ancestors(self, system: str, code: str) -> list[str]:
+        out = []
+        parent = self.db.execute("select parent from codes where system = ? and code = ?", [system, code]).fetchone()
+        while parent and parent[0]:
+            out.append(parent[0])
+            parent = self.db.execute(
+                "select parent from codes where system = ? and code = ?", [system, parent[0]]
+            ).fetchone()
+        return out

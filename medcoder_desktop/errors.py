@@ -1,0 +1,41 @@
+"""The one family of errors a user sees. Messages are written for coders and IT staff."""
+
+
+class MedcoderError(Exception):
+    """Base of every error the product reports to a user.
+
+    Attributes:
+        exit_code: the CLI's exit status for this error.
+    """
+
+    exit_code = 1
+
+
+class DictionaryMissingError(MedcoderError):
+    """The code dictionary has not been built yet."""
+
+
+class DictionaryBuildError(MedcoderError):
+    """Building the dictionary from its sources failed."""
+
+
+class ImportFileError(MedcoderError):
+    """An imported file is unreadable, malformed, too large or of the wrong kind."""
+
+    exit_code = 2
+
+
+class CodeNotFoundError(MedcoderError):
+    """A code that is not in any code set of the dictionary."""
+
+    exit_code = 3
+
+
+class InvalidInputError(MedcoderError):
+    """Input the user gave cannot be used (empty query, bad option, unreadable file)."""
+
+    exit_code = 2
+
+
+class DatabaseLockedError(MedcoderError):
+    """Another program holds the database."""
