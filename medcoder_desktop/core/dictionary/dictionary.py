@@ -68,9 +68,36 @@ class Dictionary(DictionaryStore):
             r[0]: r for r in self.db.execute(
                 f"select rowid, system, code, title, billable from codes where rowid in ({marks})", rowids)
         }
-        hits = []
+        hits: list[SearchHit] = []
+        seen: set[tuple[str, str]] = set()
         for r in ranked:
             _, system, code, title, billable = rows[r.code_rowid]
-            hits.append(SearchHit(code=code, system=system, title=title, billable=bool(billable),
-                                  score=round(min(1.0, r.score), 4)))
-        return hits
+            hit = SearchHit(code=code, system=system, title=title, billable=bool(billable),
+                            score=round(min(1.0, r.score), 4))
+            if not billable and (default := self.default_billable(system, code)) and default[0] not in seen:
+                # The header's own default ("E11" -> E11.9 without complications) comes first.
+                seen.add((system, default[0]))
+                hits.append(SearchHit(code=default[0], system=system, title=default[1], billable=True,
+                                      score=hit.score))
+            if (system, code) not in seen:
+                seen.add((system, code))
+                hits.append(hit)
+        return hits[:limit]
+
+    def default_billable(self, system: str, code: str) -> tuple[str, str] | None:
+        """The billable code a header defaults to when nothing more is said: its own
+        "unspecified" / "without complications" child. None where a 7th character or a further
+        choice is needed."""
+        if system != "ICD-10-CM":
+            return None
+        like = code + ("." if "." not in code else "") + "_"
+        rows = self.db.execute(
+            "select code, title from codes where system = ? and parent = ? and billable = 1 "
+            "and level != 'extension' and code like ? order by seq",
+            [system, code, like + "%"],
+        ).fetchall()
+        for wanted in ("without complication", ", unspecified", "unspecified"):
+            for child, title in rows:
+                if wanted in title.lower():
+                    return child, title
+        return None

@@ -120,7 +120,8 @@ class SearchEngine:
         return alts
 
     def _subsequence_alts(self, w: str) -> dict[int, float]:
-        if len(w) < 3:
+        # Only for words written without their vowels ("encntr", "subsq"), not for names ("Sarah").
+        if len(w) < 3 or sum(ch in "aeiouy" for ch in w) > 1:
             return {}
         lo = bisect.bisect_left(self.sorted_words, w[0])
         hi = bisect.bisect_left(self.sorted_words, chr(ord(w[0]) + 1))
@@ -165,11 +166,17 @@ class SearchEngine:
             if w in STOPWORDS:
                 continue
             sid = self._stem_of_word(w)
+            if w in self.abbrev:
+                # Curated abbreviations expand even when the dictionary also prints them ("CKD"):
+                # the word itself stays an alternative of the first slot.
+                expanded = self._abbreviation_slots(w)
+                if expanded:
+                    if sid is not None:
+                        expanded[0].alts.setdefault(sid, 1.0)
+                    slots.extend(expanded)
+                    continue
             if sid is not None:
                 slots.append(Slot(w, {sid: 1.0}))
-                continue
-            if w in self.abbrev:
-                slots.extend(self._abbreviation_slots(w))
                 continue
             if dotted and len(w) == 1 and w in DOTTED_LETTERS:  # "l. ear", "r. knee"
                 slots.append(Slot(w, {self._stem_of_word(DOTTED_LETTERS[w]): 1.0}, "abbreviation"))
@@ -216,8 +223,10 @@ class SearchEngine:
         total_q = sum(slot_weight)
         best_by_code: dict[int, RankedDoc] = {}
         for d in top.tolist():
-            toks = ix.doc_tok[ix.doc_ptr[d] : ix.doc_ptr[d + 1]]
-            tokset = set(toks.tolist())
+            lo, hi = ix.doc_ptr[d], ix.doc_ptr[d + 1]
+            toks = ix.doc_tok[lo:hi]
+            tok_w = dict(zip(toks.tolist(), ix.doc_w[lo:hi].tolist()))
+            tokset = tok_w.keys()
             matched_q = 0.0
             hit_stems: set[int] = set()
             for slot, wgt in zip(slots, slot_weight):
@@ -226,9 +235,8 @@ class SearchEngine:
                     val, s = max(got)
                     matched_q += val
                     hit_stems.add(s)
-            doc_idf = idf[toks]
-            total_d = float(doc_idf.sum())
-            matched_d = float(sum(float(idf[s]) for s in hit_stems))
+            total_d = float((idf[toks] * ix.doc_w[lo:hi]).sum())
+            matched_d = float(sum(float(idf[s]) * tok_w[s] for s in hit_stems))
             q_cov = matched_q / total_q if total_q else 0.0
             d_cov = matched_d / total_d if total_d else 0.0
             score = q_cov**0.5 * d_cov**1.0

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import io
+import re
 from dataclasses import dataclass
 
 import numpy as np
@@ -19,7 +20,14 @@ from medcoder_desktop.core.dictionary.textnorm import stem, words
 
 KIND_TITLE, KIND_INCLUSION, KIND_INDEX = 0, 1, 2
 SYSTEMS = ("ICD-10-CM", "ICD-10-PCS", "HCPCS", "CPT")
-INDEX_VERSION = "1"
+INDEX_VERSION = "3"
+# An inclusion term is read under its code's title ("Polyneuropathy" under "Other neurologic
+# disorders in Lyme disease"): the title's words join the document at this weight.
+CONTEXT_WEIGHT = 0.25
+# Words in parentheses are nonessential modifiers (ICD-10-CM convention): they may be present or
+# absent without changing the code, so a query that omits them loses little.
+PAREN_WEIGHT = 0.1
+_PARENS = re.compile(r"\(([^()]*)\)|\[([^\[\]]*)\]")
 
 
 def doc_key(stem_ids: list[int] | np.ndarray) -> int:
@@ -31,20 +39,20 @@ def doc_key(stem_ids: list[int] | np.ndarray) -> int:
 def _documents(db: sqlite_utils.Database):
     """(code rowid, wording, kind) for everything a search may match."""
     yield from (
-        (r[0], r[1], KIND_TITLE)
+        (r[0], r[1], KIND_TITLE, "")
         for r in db.execute("select rowid, title from codes where level not in ('chapter', 'block')")
     )
     yield from (
-        (r[0], r[1], KIND_INCLUSION)
+        (r[0], r[1], KIND_INCLUSION, r[2])
         for r in db.execute(
-            "select c.rowid, n.text from notes n join codes c on c.system = n.system and c.code = n.code "
-            "where n.kind = 'inclusion_term'"
+            "select c.rowid, n.text, c.title from notes n join codes c on c.system = n.system and c.code = n.code "
+            "where n.kind in ('inclusion_term', 'includes')"
         )
     )
     # Index terms point at a code, or at a category with "-" (more characters needed): both resolve
     # to the code as printed without the dash.
     yield from (
-        (r[0], r[1], KIND_INDEX)
+        (r[0], r[1], KIND_INDEX, "")
         for r in db.execute(
             "select c.rowid, t.term from index_terms t join codes c "
             "on c.system = t.system and c.code = rtrim(t.code, '-.')"
@@ -56,22 +64,33 @@ def build_arrays(db: sqlite_utils.Database) -> dict[str, np.ndarray]:
     stem_ids: dict[str, int] = {}
     word_ids: dict[str, int] = {}
     word_stem: list[int] = []
-    doc_code, doc_kind, doc_ptr, doc_tok, keys = [], [], [0], [], []
-    for rowid, text, kind in _documents(db):
-        toks = []
+    doc_code, doc_kind, doc_ptr, doc_tok, doc_w, keys = [], [], [0], [], [], []
+
+    def stem_ids_of(text: str) -> set[int]:
+        out = set()
         for w in words(text):
             if w not in word_ids:
                 word_ids[w] = len(word_ids)
                 word_stem.append(stem_ids.setdefault(stem(w), len(stem_ids)))
-            toks.append(word_stem[word_ids[w]])
-        uniq = sorted(set(toks))
-        if not uniq:
+            out.add(word_stem[word_ids[w]])
+        return out
+
+    for rowid, text, kind, context in _documents(db):
+        own = stem_ids_of(_PARENS.sub(" ", text))
+        modifiers = stem_ids_of(" ".join(a or b for a, b in _PARENS.findall(text))) - own
+        if not own:
+            own, modifiers = modifiers, set()
+        if not own:
             continue
+        ctx = stem_ids_of(context) - own - modifiers
+        toks = sorted(own | modifiers | ctx)
+        weight = {**{t: CONTEXT_WEIGHT for t in ctx}, **{t: PAREN_WEIGHT for t in modifiers}}
         doc_code.append(rowid)
         doc_kind.append(kind)
-        doc_tok.extend(uniq)
+        doc_tok.extend(toks)
+        doc_w.extend(weight.get(t, 1.0) for t in toks)
         doc_ptr.append(len(doc_tok))
-        keys.append(doc_key(uniq))
+        keys.append(doc_key(sorted(own)))
     doc_tok_a = np.asarray(doc_tok, dtype=np.int32)
     doc_ptr_a = np.asarray(doc_ptr, dtype=np.int64)
     n_docs = len(doc_code)
@@ -101,6 +120,7 @@ def build_arrays(db: sqlite_utils.Database) -> dict[str, np.ndarray]:
         "doc_kind": np.asarray(doc_kind, dtype=np.int8),
         "doc_ptr": doc_ptr_a,
         "doc_tok": doc_tok_a,
+        "doc_w": np.asarray(doc_w, dtype=np.float32),
         "doc_key": np.asarray(keys, dtype=np.int64),
         "post_ptr": post_ptr,
         "post_doc": post_doc.astype(np.int32),
@@ -135,6 +155,7 @@ class IndexArrays:
     doc_kind: np.ndarray
     doc_ptr: np.ndarray
     doc_tok: np.ndarray
+    doc_w: np.ndarray
     doc_key: np.ndarray
     post_ptr: np.ndarray
     post_doc: np.ndarray

@@ -1,0 +1,221 @@
+"""The command line: parse, call the service, print, exit. Nothing else lives here."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+from pathlib import Path
+from typing import Any
+
+from medcoder_desktop import __version__
+from medcoder_desktop.errors import MedcoderError
+
+IMPORT_KINDS = ("hcpcs", "cpt", "icd10cm-index", "icd10cm-drug", "icd10cm-neoplasm", "icd10cm-eindex")
+
+
+def _service():
+    from medcoder_desktop.core.service import CodingService
+
+    return CodingService()
+
+
+def _emit(obj: Any) -> None:
+    if hasattr(obj, "model_dump"):
+        obj = obj.model_dump(mode="json")
+    sys.stdout.write(json.dumps(obj, indent=2, ensure_ascii=False) + "\n")
+
+
+class _Progress:
+    """Progress lines on stderr, so that --json output on stdout stays one document."""
+
+    def __init__(self) -> None:
+        self.last = ""
+
+    def __call__(self, stage: str, fraction: float) -> None:
+        if sys.stderr is None:  # windowed frozen builds
+            return
+        if stage != self.last:
+            self.last = stage
+            sys.stderr.write(f"[{fraction:4.0%}] {stage}\n")
+            sys.stderr.flush()
+
+
+def cmd_codes_build(args: argparse.Namespace) -> int:
+    report = _service().build_dictionary(force=args.force, progress=_Progress())
+    if args.json:
+        _emit(report)
+    else:
+        print(f"Dictionary ready: {report.path}")
+        for system, s in report.systems.items():
+            print(f"  {system:<11} {s.version:<6} {s.codes:>7} codes, {s.billable:>7} billable")
+    return 0
+
+
+def cmd_codes_stats(args: argparse.Namespace) -> int:
+    stats = _service().stats()
+    if args.json:
+        _emit({"systems": {k: v.model_dump(include={"version", "codes", "billable", "source", "index_terms"})
+                           for k, v in stats.items()}})
+    else:
+        for system, s in stats.items():
+            print(f"{system:<11} version {s.version:<6} {s.codes:>7} codes  {s.billable:>7} billable"
+                  f"  {s.index_terms:>6} index terms   ({s.source})")
+    return 0
+
+
+def cmd_codes_show(args: argparse.Namespace) -> int:
+    detail = _service().show(args.code)
+    if args.json:
+        _emit(detail)
+        return 0
+    print(f"{detail.code}  {detail.title}")
+    print(f"  {detail.system} {detail.version} · {'billable' if detail.billable else 'not billable (header)'}"
+          f" · parent {detail.parent or '-'}")
+    for label, values in (("Includes", detail.includes), ("Inclusion terms", detail.inclusion_terms),
+                          ("Excludes1", detail.excludes1),
+                          ("Excludes2", detail.excludes2), ("Code first", detail.code_first),
+                          ("Use additional code", detail.use_additional), ("Code also", detail.code_also)):
+        if values:
+            print(f"  {label}:")
+            for v in values:
+                print(f"    - {v}")
+    if detail.seventh_characters:
+        print("  7th characters: " + "; ".join(f"{k} {v}" for k, v in detail.seventh_characters.items()))
+    if detail.children:
+        print(f"  Children: {', '.join(detail.children[:20])}{' ...' if len(detail.children) > 20 else ''}")
+    return 0
+
+
+def cmd_codes_search(args: argparse.Namespace) -> int:
+    systems = set(args.system) if args.system else None
+    hits = _service().search(" ".join(args.query), limit=args.limit, systems=systems)
+    if args.json:
+        _emit([h.model_dump(include={"code", "system", "title", "billable", "score"}) for h in hits])
+        return 0
+    if not hits:
+        print("No matching codes.")
+    for h in hits:
+        flag = " " if h.billable else "*"
+        print(f"{h.score:5.2f}  {h.code:<9}{flag} {h.system:<10} {h.title}")
+    if any(not h.billable for h in hits):
+        print("  * not billable: pick a more specific code")
+    return 0
+
+
+def cmd_codes_import(args: argparse.Namespace) -> int:
+    report = _service().import_codes(args.kind, Path(args.file), version=args.version, progress=_Progress())
+    if args.json:
+        _emit(report)
+    else:
+        print(f"Imported {report.added} {report.system} entries from {report.file} ({report.kind}); "
+              f"{report.skipped} skipped.")
+    return 0
+
+
+def cmd_eval(args: argparse.Namespace) -> int:
+    result = _service().evaluate(Path(args.gold), model=args.model, limit=args.limit)
+    if args.out:
+        out = Path(args.out)
+        out.mkdir(parents=True, exist_ok=True)
+        (out / "eval.json").write_text(result.model_dump_json(indent=2), encoding="utf-8")
+    if args.json:
+        _emit(result)
+    else:
+        print(f"{result.n} items, mode {result.mode}")
+        print(f"  top-1 {result.top1:.3f}   recall@5 {result.recall_at_5:.3f}   recall@10 {result.recall_at_10:.3f}")
+        print(f"  micro P/R/F1 {result.micro.precision:.3f} / {result.micro.recall:.3f} / {result.micro.f1:.3f}")
+        print(f"  {result.seconds_per_item * 1000:.1f} ms an item; {result.invalid_codes} invalid codes")
+    return 0
+
+
+def cmd_demo(args: argparse.Namespace) -> int:
+    from medcoder_desktop.demo import run_demo
+
+    return run_demo(_service(), progress=_Progress())
+
+
+def build_parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="medcoder", description="Offline assistant for medical coders.")
+    p.add_argument("--version", action="version", version=f"medcoder {__version__}")
+    sub = p.add_subparsers(dest="command", metavar="COMMAND")
+
+    codes = sub.add_parser("codes", help="Build, inspect, search and import code sets.")
+    csub = codes.add_subparsers(dest="codes_command", metavar="ACTION", required=True)
+    b = csub.add_parser("build", help="Build the code dictionary into the data folder.")
+    b.add_argument("--force", action="store_true", help="Rebuild even when a dictionary exists.")
+    b.add_argument("--json", action="store_true", help="Print one JSON document.")
+    b.set_defaults(func=cmd_codes_build)
+    s = csub.add_parser("stats", help="Code sets, versions and counts.")
+    s.add_argument("--json", action="store_true", help="Print one JSON document.")
+    s.set_defaults(func=cmd_codes_stats)
+    sh = csub.add_parser("show", help="One code with its notes (Excludes1/2, code first, ...).")
+    sh.add_argument("code", help="A code, with or without its dot: E11.65, E1165, 0DTJ4ZZ.")
+    sh.add_argument("--json", action="store_true", help="Print one JSON document.")
+    sh.set_defaults(func=cmd_codes_show)
+    se = csub.add_parser("search", help="Ranked codes for free text (typos and abbreviations welcome).")
+    se.add_argument("query", nargs="+", help="What to look for, e.g. 'DM2 w hyperglycemia'.")
+    se.add_argument("--limit", type=int, default=10, help="How many codes (default 10).")
+    se.add_argument("--system", action="append", choices=("ICD-10-CM", "ICD-10-PCS", "HCPCS", "CPT"),
+                    help="Only this code system (repeatable).")
+    se.add_argument("--json", action="store_true", help="Print one JSON document.")
+    se.set_defaults(func=cmd_codes_search)
+    im = csub.add_parser("import", help="Import a code set file: " + ", ".join(IMPORT_KINDS) + ".")
+    im.add_argument("kind", choices=IMPORT_KINDS, help="What the file holds.")
+    im.add_argument("file", help="The file to import.")
+    im.add_argument("--version", help="Code-set version to record (default: from the file).")
+    im.add_argument("--json", action="store_true", help="Print one JSON document.")
+    im.set_defaults(func=cmd_codes_import)
+
+    ev = sub.add_parser("eval", help="Score suggestions against a gold JSONL file.")
+    ev.add_argument("gold", help="Gold JSONL: one {id, text, codes, ...} a line.")
+    ev.add_argument("--model", default="none", help="Model path, or 'none' for retrieval only.")
+    ev.add_argument("--limit", type=int, help="Only the first N items.")
+    ev.add_argument("--out", help="Folder for eval.json.")
+    ev.add_argument("--json", action="store_true", help="Print one JSON document.")
+    ev.set_defaults(func=cmd_eval)
+
+    de = sub.add_parser("demo", help="Build the dictionary if needed and search a bundled sample note.")
+    de.set_defaults(func=cmd_demo)
+    gui = sub.add_parser("gui", help="Open the window (a demo in the terminal when there is no display).")
+    gui.set_defaults(func=cmd_gui)
+    return p
+
+
+def has_display() -> bool:
+    if sys.platform in ("win32", "darwin"):
+        return True
+    return bool(os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY"))
+
+
+def cmd_gui(args: argparse.Namespace) -> int:
+    # The review window is not part of this build yet: with or without a display, show the demo.
+    if has_display():
+        print("The review window is not part of this build yet; showing the terminal demo.", file=sys.stderr)
+    return cmd_demo(args)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if not getattr(args, "func", None):
+        args.func = cmd_gui
+    try:
+        return args.func(args)
+    except MedcoderError as exc:
+        print(f"medcoder: {exc}", file=sys.stderr)
+        return exc.exit_code
+    except KeyboardInterrupt:
+        print("medcoder: interrupted", file=sys.stderr)
+        return 130
+    except BrokenPipeError:
+        return 0
+
+
+def gui_main() -> int:
+    return main(["gui"])
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

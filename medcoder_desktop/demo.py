@@ -1,0 +1,43 @@
+"""The terminal demo: what the product does, on a bundled sample note, without a window."""
+
+from __future__ import annotations
+
+import re
+import textwrap
+import time
+
+from medcoder_desktop.core.dictionary.build import Progress
+from medcoder_desktop.core.service import SUGGEST_THRESHOLD, CodingService
+from medcoder_desktop.paths import resource
+
+SAMPLE = ("samples", "outpatient_followup.txt")
+_NUMBERED = re.compile(r"^\s*\d+\.\s*(.+?)(?:\s+-\s+.*)?$")
+
+
+def assessment_lines(note: str) -> list[str]:
+    """The numbered problems of the note's assessment, without their plans."""
+    return [m.group(1).strip() for line in note.splitlines() if (m := _NUMBERED.match(line))]
+
+
+def run_demo(service: CodingService, progress: Progress) -> int:
+    note = resource(*SAMPLE).read_text(encoding="utf-8")
+    start = time.monotonic()
+    d = service.dictionary(progress=progress)
+    stats = d.stats()
+    print("medcoder — dictionary demo (retrieval only: no model in this build)\n")
+    print("Code sets: " + ", ".join(f"{k} {v.version} ({v.codes:,} codes)" for k, v in stats.items()))
+    print(f"Dictionary: {d.path}  (ready in {time.monotonic() - start:.1f} s)\n")
+    print("Sample note: resources/" + "/".join(SAMPLE))
+    print(textwrap.indent(note.strip(), "  │ "))
+    print("\nCodes found for each problem in the assessment:")
+    for problem in assessment_lines(note):
+        t = time.perf_counter()
+        hits = service.search(problem, limit=3, systems={"ICD-10-CM"})
+        ms = (time.perf_counter() - t) * 1000
+        print(f"\n  “{problem}”  ({ms:.0f} ms)")
+        for i, h in enumerate(hits):
+            mark = "→" if i == 0 and h.score >= SUGGEST_THRESHOLD else " "
+            bill = "" if h.billable else "  [not billable]"
+            print(f"   {mark} {h.code:<8} {h.score:4.2f}  {h.title}{bill}")
+    print("\nTry your own: .venv/bin/medcoder codes search \"hypertensive hart disease w CHF\"")
+    return 0
