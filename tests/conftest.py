@@ -25,7 +25,7 @@ def built_dictionary(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A fully built dictionary, made once per session and read-only: copy it to change it."""
     path = tmp_path_factory.mktemp("built") / "dictionary.sqlite"
     build_dictionary(path)
-    path.chmod(stat.S_IRUSR | stat.S_IRGRP | stat.S_IROTH)
+    path.chmod(stat.S_IRUSR)
     return path
 
 

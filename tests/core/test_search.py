@@ -1,0 +1,89 @@
+"""Search on named examples: the ways coders and notes really write."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from medcoder_desktop.core.dictionary import Dictionary
+from medcoder_desktop.errors import InvalidInputError
+
+
+@pytest.fixture(scope="module")
+def dictionary(built_dictionary: Path) -> Dictionary:
+    return Dictionary(built_dictionary)
+
+
+def top(dictionary: Dictionary, query: str, n: int = 1, **kw) -> list[str]:
+    return [h.code for h in dictionary.search(query, limit=n, **kw)]
+
+
+@pytest.mark.parametrize(
+    ("query", "code"),
+    [
+        # abbreviations
+        ("DM2 w hyperglycemia", "E11.65"),
+        ("acute on chronic systolic chf", "I50.23"),
+        ("htn", "I10"),
+        ("Fracture of unspec. part of neck of rt. femur, init. encounter for closed fx", "S72.001A"),
+        # misspellings
+        ("hypertensive hart disease with heart failure", "I11.0"),
+        ("Algoneurodystrofy, rihgt thgh", "M89.051"),
+        ("chronic obstructve pulmonry disease with acute exacerbaton", "J44.1"),
+        # reordered words
+        ("Right eye cystoid macular degeneration", "H35.351"),
+        ("initial encounter for closed fracture of neck of right femur, unspecified part", "S72.001A"),
+        # sentence wrappers
+        ("Sarah has nonrheumatic aortic valve insufficiency", "I35.1"),
+        ("The patient was seen for essential hypertension.", "I10"),
+    ],
+)
+def test_named_examples_rank_first(dictionary: Dictionary, query: str, code: str) -> None:
+    assert top(dictionary, query) == [code]
+
+
+@pytest.mark.parametrize(
+    ("query", "code"),
+    [
+        ("contusion of left knee, initial encounter", "S80.02XA"),
+        ("contusion of right knee, initial encounter", "S80.01XA"),
+        ("contusion of right knee, subsequent encounter", "S80.01XD"),
+        ("contusion of right knee, sequela", "S80.01XS"),
+        ("Type 1 diabetes mellitus with ketoacidosis without coma", "E10.10"),
+        ("Type 2 diabetes mellitus with ketoacidosis without coma", "E11.10"),
+        ("acute systolic heart failure", "I50.21"),
+        ("chronic systolic heart failure", "I50.22"),
+    ],
+)
+def test_laterality_encounter_type_and_acuity_decide(dictionary: Dictionary, query: str, code: str) -> None:
+    assert top(dictionary, query) == [code]
+
+
+def test_header_is_followed_by_its_billable_default(dictionary: Dictionary) -> None:
+    hits = dictionary.search("type 2 diabetes mellitus", limit=3)
+    assert [h.code for h in hits[:2]] == ["E11.9", "E11"]
+    assert hits[0].billable and not hits[1].billable
+
+
+def test_scores_are_ranked_and_bounded(dictionary: Dictionary) -> None:
+    hits = dictionary.search("pneumonia", limit=10)
+    assert len(hits) == 10
+    scores = [h.score for h in hits]
+    assert scores == sorted(scores, reverse=True)
+    assert all(0.0 <= s <= 1.0 for s in scores)
+    assert len({h.code for h in hits}) == 10
+
+
+def test_system_filter(dictionary: Dictionary) -> None:
+    hits = dictionary.search("laparoscopic resection of appendix", limit=5, systems={"ICD-10-PCS"})
+    assert hits and all(h.system == "ICD-10-PCS" for h in hits)
+    assert hits[0].code == "0DTJ4ZZ"
+
+
+def test_nonsense_finds_nothing_and_bad_queries_are_errors(dictionary: Dictionary) -> None:
+    assert dictionary.search("zzqx vvbn", limit=5) == []
+    with pytest.raises(InvalidInputError, match="empty"):
+        dictionary.search("   ")
+    with pytest.raises(InvalidInputError, match="at most"):
+        dictionary.search("pain " * 1000)
