@@ -72,6 +72,8 @@ class SearchEngine:
         for d, k in enumerate(ix.doc_key.tolist()):
             self.key_docs.setdefault(k, []).append(d)
         self.abbrev = abbreviations()
+        weights = self.idf[ix.doc_tok] * ix.doc_w
+        self.doc_total = np.add.reduceat(weights, ix.doc_ptr[:-1]).astype(np.float32)
 
     # -- reading the query ---------------------------------------------------------------------
     def _stem_of_word(self, w: str) -> int | None:
@@ -191,63 +193,68 @@ class SearchEngine:
                     break
             if alts:
                 slots.append(Slot(w, alts, how))
-        return slots
+        # The same word twice ("heart" typed and "heart" from CHF) counts once.
+        unique: dict[tuple[int, ...], Slot] = {}
+        for slot in slots:
+            unique.setdefault(tuple(sorted(slot.alts)), slot)
+        return list(unique.values())
 
     # -- ranking -------------------------------------------------------------------------------
     def rank(self, text: str, limit: int = 10, systems: set[str] | None = None) -> list[RankedDoc]:
+        """The best documents' codes for ``text``, one entry per code, best first.
+
+        For every document: q = the share of the query's weight it contains, d = the share of its
+        own weight the query contains (IDF-weighted, modifiers and context light); score = sqrt(q) * d.
+        Both shares are summed over postings with numpy, so every matching document is scored.
+        """
         slots = self.read_query(text)
         if not slots:
             return []
         ix, idf = self.ix, self.idf
-        scores = np.zeros(self.n_docs, dtype=np.float32)
-        slot_weight = []
+        q_hit = np.zeros(self.n_docs, dtype=np.float32)  # query weight found in the document
+        d_hit = np.zeros(self.n_docs, dtype=np.float32)  # document weight found in the query
+        total_q = 0.0
         for slot in slots:
-            best = max(float(idf[s]) * c for s, c in slot.alts.items())
-            slot_weight.append(best)
+            total_q += max(float(idf[s]) * c for s, c in slot.alts.items())
             if len(slot.alts) == 1:
-                (s, c), = slot.alts.items()
-                scores[ix.post_doc[ix.post_ptr[s] : ix.post_ptr[s + 1]]] += float(idf[s]) * c
-            else:
-                tmp = np.zeros(self.n_docs, dtype=np.float32)
+                ((s, c),) = slot.alts.items()
+                lo, hi = ix.post_ptr[s], ix.post_ptr[s + 1]
+                docs = ix.post_doc[lo:hi]
+                q_hit[docs] += float(idf[s]) * c
+                d_hit[docs] += float(idf[s]) * ix.post_w[lo:hi]
+            else:  # a slot counts once, by its best alternative present
+                tq = np.zeros(self.n_docs, dtype=np.float32)
+                td = np.zeros(self.n_docs, dtype=np.float32)
                 for s, c in slot.alts.items():
-                    docs = ix.post_doc[ix.post_ptr[s] : ix.post_ptr[s + 1]]
-                    np.maximum.at(tmp, docs, float(idf[s]) * c)
-                scores += tmp
+                    lo, hi = ix.post_ptr[s], ix.post_ptr[s + 1]
+                    docs = ix.post_doc[lo:hi]
+                    np.maximum.at(tq, docs, float(idf[s]) * c)
+                    np.maximum.at(td, docs, float(idf[s]) * ix.post_w[lo:hi])
+                q_hit += tq
+                d_hit += td
+        cand = np.nonzero(q_hit)[0]
         if systems:
             wanted = np.array([SYSTEMS.index(s) for s in systems if s in SYSTEMS], dtype=np.int8)
-            scores[~np.isin(ix.code_system[ix.doc_code], wanted)] = 0.0
-        k = min(CANDIDATES, self.n_docs - 1)
-        top = np.argpartition(-scores, k)[:k]
-        top = top[scores[top] > 0]
-        exact = set(self.key_docs.get(doc_key([max(s.alts, key=s.alts.get) for s in slots]), []))
-        total_q = sum(slot_weight)
+            cand = cand[np.isin(ix.code_system[ix.doc_code[cand]], wanted)]
+        if cand.size == 0:
+            return []
+        q_cov = q_hit[cand] / total_q
+        d_cov = np.minimum(d_hit[cand] / self.doc_total[cand], 1.0)
+        score = np.sqrt(q_cov) * d_cov
+        score = np.where(ix.code_billable[ix.doc_code[cand]] == 1, score, score * NON_BILLABLE)
+        score += np.where(ix.doc_kind[cand] == KIND_TITLE, 0.001, 0.0)
+        for d in self.key_docs.get(doc_key([max(s.alts, key=s.alts.get) for s in slots]), []):
+            i = int(np.searchsorted(cand, d))  # an exact wording (any word order) ranks first
+            if i < cand.size and cand[i] == d:
+                score[i] += 1.0
+        k = min(CANDIDATES, cand.size)
+        top = np.argpartition(-score, k - 1)[:k]
+        top = top[np.argsort(-score[top], kind="stable")]
         best_by_code: dict[int, RankedDoc] = {}
-        for d in top.tolist():
-            lo, hi = ix.doc_ptr[d], ix.doc_ptr[d + 1]
-            toks = ix.doc_tok[lo:hi]
-            tok_w = dict(zip(toks.tolist(), ix.doc_w[lo:hi].tolist()))
-            tokset = tok_w.keys()
-            matched_q = 0.0
-            hit_stems: set[int] = set()
-            for slot, wgt in zip(slots, slot_weight):
-                got = [(float(idf[s]) * c, s) for s, c in slot.alts.items() if s in tokset]
-                if got:
-                    val, s = max(got)
-                    matched_q += val
-                    hit_stems.add(s)
-            total_d = float((idf[toks] * ix.doc_w[lo:hi]).sum())
-            matched_d = float(sum(float(idf[s]) * tok_w[s] for s in hit_stems))
-            q_cov = matched_q / total_q if total_q else 0.0
-            d_cov = matched_d / total_d if total_d else 0.0
-            score = q_cov**0.5 * d_cov**1.0
-            if d in exact:
-                score = 1.0 + score
-            code = int(ix.doc_code[d])
-            if not ix.code_billable[code]:
-                score *= NON_BILLABLE
-            score += 0.001 if ix.doc_kind[d] == KIND_TITLE else 0.0
-            prev = best_by_code.get(code)
-            if prev is None or score > prev.score:
-                best_by_code[code] = RankedDoc(code, score, d)
-        ranked = sorted(best_by_code.values(), key=lambda r: -r.score)
-        return ranked[:limit]
+        for i in top.tolist():
+            code = int(ix.doc_code[cand[i]])
+            if code not in best_by_code:
+                best_by_code[code] = RankedDoc(code, float(score[i]), int(cand[i]))
+                if len(best_by_code) >= limit:
+                    break
+        return list(best_by_code.values())

@@ -20,7 +20,7 @@ from medcoder_desktop.core.dictionary.textnorm import stem, words
 
 KIND_TITLE, KIND_INCLUSION, KIND_INDEX = 0, 1, 2
 SYSTEMS = ("ICD-10-CM", "ICD-10-PCS", "HCPCS", "CPT")
-INDEX_VERSION = "3"
+INDEX_VERSION = "4"
 # An inclusion term is read under its code's title ("Polyneuropathy" under "Other neurologic
 # disorders in Lyme disease"): the title's words join the document at this weight.
 CONTEXT_WEIGHT = 0.25
@@ -97,6 +97,8 @@ def build_arrays(db: sqlite_utils.Database) -> dict[str, np.ndarray]:
     doc_of_tok = np.repeat(np.arange(n_docs, dtype=np.int32), np.diff(doc_ptr_a))
     order = np.argsort(doc_tok_a, kind="stable")
     post_doc = doc_of_tok[order]
+    doc_w_a = np.asarray(doc_w, dtype=np.float32)
+    post_w = doc_w_a[order]
     df = np.bincount(doc_tok_a, minlength=len(stem_ids))
     post_ptr = np.concatenate([[0], np.cumsum(df)]).astype(np.int64)
     # Word frequencies (documents containing a word) guide spelling correction toward common words.
@@ -120,10 +122,11 @@ def build_arrays(db: sqlite_utils.Database) -> dict[str, np.ndarray]:
         "doc_kind": np.asarray(doc_kind, dtype=np.int8),
         "doc_ptr": doc_ptr_a,
         "doc_tok": doc_tok_a,
-        "doc_w": np.asarray(doc_w, dtype=np.float32),
+        "doc_w": doc_w_a,
         "doc_key": np.asarray(keys, dtype=np.int64),
         "post_ptr": post_ptr,
         "post_doc": post_doc.astype(np.int32),
+        "post_w": post_w,
         "code_billable": billable,
         "code_system": system,
     }
@@ -159,6 +162,7 @@ class IndexArrays:
     doc_key: np.ndarray
     post_ptr: np.ndarray
     post_doc: np.ndarray
+    post_w: np.ndarray
     code_billable: np.ndarray
     code_system: np.ndarray
 
