@@ -23,6 +23,7 @@ def run_demo(service: CodingService, progress: Progress) -> int:
     note = resource(*SAMPLE).read_text(encoding="utf-8")
     start = time.monotonic()
     d = service.dictionary(progress=progress)
+    d.engine  # load the search index before timing searches
     stats = d.stats()
     print("medcoder — dictionary demo (retrieval only: no model in this build)\n")
     print("Code sets: " + ", ".join(f"{k} {v.version} ({v.codes:,} codes)" for k, v in stats.items()))
