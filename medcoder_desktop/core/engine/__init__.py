@@ -1,0 +1,1 @@
+"""From a note to suggestions: text, retrieval, model adjudication, pipeline."""
