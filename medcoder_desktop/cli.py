@@ -130,6 +130,36 @@ def cmd_eval(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_suggest(args: argparse.Namespace) -> int:
+    from medcoder_desktop.core.models import Encounter
+    from medcoder_desktop.core.notefile import decode_note, read_note
+    from medcoder_desktop.errors import InvalidInputError
+
+    if args.model not in (None, "none"):
+        raise InvalidInputError("This build suggests from the dictionary only: use --model none.")
+    note = decode_note(sys.stdin.buffer.read(), "standard input") if args.file == "-" else read_note(Path(args.file))
+    service = _service()
+    suggestions, timings = service.suggest(note, Encounter(setting=args.setting))
+    info = service.info()
+    if args.json:
+        _emit({
+            "suggestions": [s.model_dump(include={"code", "system", "title", "confidence", "reasoning", "evidence",
+                                                  "billable", "context", "suggested"}) for s in suggestions],
+            "mode": info["mode"], "model": info["model"], "code_sets": info["code_sets"], "timings_ms": timings,
+        })
+        return 0
+    print(f"{len([s for s in suggestions if s.suggested])} suggested codes ({info['mode']}; "
+          f"{timings.get('total_ms', 0):.0f} ms)")
+    for s in suggestions:
+        if not s.suggested and not args.all:
+            continue
+        print(f"\n  {s.code:<8} {s.confidence:4.2f}  {s.title}")
+        print(f"           {s.reasoning}")
+        for e in s.evidence[:3]:
+            print(f"           evidence [{e.start}:{e.end}] “{e.text}”")
+    return 0
+
+
 def cmd_demo(args: argparse.Namespace) -> int:
     from medcoder_desktop.demo import run_demo
 
@@ -175,6 +205,15 @@ def build_parser() -> argparse.ArgumentParser:
     ev.add_argument("--out", help="Folder for eval.json.")
     ev.add_argument("--json", action="store_true", help="Print one JSON document.")
     ev.set_defaults(func=cmd_eval)
+
+    su = sub.add_parser("suggest", help="Suggest codes for a note (a file, or - for standard input).")
+    su.add_argument("file", help="The note: a UTF-8 text file, or - to read standard input.")
+    su.add_argument("--setting", choices=("outpatient", "inpatient"), default="outpatient",
+                    help="The encounter's setting (default outpatient): it changes what is coded.")
+    su.add_argument("--model", default="none", help="Model path, or 'none' for retrieval only.")
+    su.add_argument("--all", action="store_true", help="Also list candidates below the display threshold.")
+    su.add_argument("--json", action="store_true", help="Print one JSON document.")
+    su.set_defaults(func=cmd_suggest)
 
     de = sub.add_parser("demo", help="Build the dictionary if needed and search a bundled sample note.")
     de.set_defaults(func=cmd_demo)

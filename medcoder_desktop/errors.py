@@ -39,3 +39,15 @@ class InvalidInputError(MedcoderError):
 
 class DatabaseLockedError(MedcoderError):
     """Another program holds the database."""
+
+
+class SettingsError(MedcoderError):
+    """The settings file cannot be read or holds values the product cannot use."""
+
+    exit_code = 2
+
+
+class ModelError(MedcoderError):
+    """A language model is missing, corrupt, unsupported, or could not be fetched."""
+
+    exit_code = 4

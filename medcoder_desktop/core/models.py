@@ -82,3 +82,60 @@ class ImportReport(BaseModel):
     skipped: int = 0
     version: str = ""
     seconds: float = 0.0
+
+
+# -- notes and suggestions -------------------------------------------------------------------------
+Setting = Literal["outpatient", "inpatient"]
+
+
+class Encounter(BaseModel):
+    """What the coder knows of the visit besides the note; it changes what is right."""
+
+    setting: Setting = "outpatient"
+    age: int | None = Field(default=None, ge=0, le=130)
+    sex: Literal["F", "M", "U"] | None = None
+    payer: str | None = None
+
+
+class Section(BaseModel):
+    name: str  # canonical: chief_complaint, hpi, pmh, family_history, assessment, plan, ...
+    heading: str  # as written
+    start: int
+    end: int
+
+
+class Mention(BaseModel):
+    """A stretch of the note that may name a condition or procedure, with its context."""
+
+    text: str
+    start: int
+    end: int
+    section: str = ""
+    negated: bool = False
+    uncertain: bool = False
+    historical: bool = False
+    family: bool = False
+    hypothetical: bool = False
+
+    @property
+    def context(self) -> list[str]:
+        return [k for k in ("negated", "uncertain", "historical", "family", "hypothetical") if getattr(self, k)]
+
+
+class Evidence(BaseModel):
+    start: int
+    end: int
+    text: str
+
+
+class Suggestion(BaseModel):
+    code: str
+    system: str
+    title: str
+    confidence: float = Field(ge=0.0, le=1.0)
+    reasoning: str
+    evidence: list[Evidence] = Field(default_factory=list)
+    billable: bool = True
+    source: Literal["retrieval", "llm"] = "retrieval"
+    context: list[str] = Field(default_factory=list)
+    suggested: bool = True  # at or above the display threshold

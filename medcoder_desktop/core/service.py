@@ -2,21 +2,23 @@
 
 from __future__ import annotations
 
-import re
 import threading
 from pathlib import Path
 
 from medcoder_desktop.core.dictionary import Dictionary
 from medcoder_desktop.core.dictionary.build import Progress, _quiet, build_dictionary
+from medcoder_desktop.core.engine.confidence import load_calibration
 from medcoder_desktop.core.evaluation import EvalResult, evaluate
 from medcoder_desktop.core.gold import read_gold
-from medcoder_desktop.core.models import BuildReport, CodeDetail, CodeSetStats, GoldItem, ImportReport, SearchHit
+from medcoder_desktop.core.engine.pipeline import SuggestEvent, suggest_events
+from medcoder_desktop.core.models import (
+    BuildReport, CodeDetail, CodeSetStats, Encounter, GoldItem, ImportReport, SearchHit, Suggestion,
+)
 from medcoder_desktop.errors import InvalidInputError
 from medcoder_desktop.paths import AppPaths
 
 # A hit at or above this score is shown as suggested (chosen on the phrase dev sets; see bench/).
 SUGGEST_THRESHOLD = 0.45
-_SENTENCE = re.compile(r"[^.;\n]+")
 
 
 class CodingService:
@@ -68,6 +70,26 @@ class CodingService:
         d.invalidate()
         return report
 
+    # -- suggestions -----------------------------------------------------------------------------
+    def suggest_stream(self, note: str, encounter: Encounter | None = None, cancelled=lambda: False):
+        """Events for one note: retrieval results at once, then refinements, then ``done``."""
+        d = self.dictionary()
+        return suggest_events(d, note, encounter, adjudicate=None, cancelled=cancelled)
+
+    def suggest(self, note: str, encounter: Encounter | None = None) -> tuple[list[Suggestion], dict]:
+        """The final suggestions for a note, and timings."""
+        last: SuggestEvent | None = None
+        first_ms = None
+        for event in self.suggest_stream(note, encounter):
+            if first_ms is None:
+                first_ms = event.stats.get("retrieval_ms")
+            last = event
+        assert last is not None
+        return last.suggestions, {"first_suggestions_ms": first_ms or 0.0, **last.stats}
+
+    def info(self) -> dict:
+        return {"mode": "retrieval-only", "model": None, "code_sets": self.dictionary().code_sets()}
+
     # -- evaluation ------------------------------------------------------------------------------
     def evaluate(self, gold_file: Path, *, model: str | None = "none", limit: int | None = None) -> EvalResult:
         """Score retrieval on a gold JSONL file (phrases: the query is the text)."""
@@ -84,8 +106,10 @@ class CodingService:
             return [(h.code, h.score) for h in self._rank_hits(item)]
 
         def suggested(item: GoldItem, ranked: list[tuple[str, float]]) -> list[str]:
-            shown = [c for c, score in ranked if score >= SUGGEST_THRESHOLD]
-            return shown[:1] if item.kind == "phrase" else shown
+            if item.kind == "phrase":
+                return [c for c, score in ranked[:1] if score >= SUGGEST_THRESHOLD]
+            threshold = load_calibration().threshold
+            return [c for c, score in ranked if score >= threshold]
 
         return evaluate(items, rank, suggested, lambda c: d.exists(c), mode="retrieval-only")
 
@@ -96,15 +120,8 @@ class CodingService:
         if not text:
             return []
         if item.kind == "phrase":
-            hits = d.search(text[:2000], limit=10)
-        else:
-            best: dict[str, SearchHit] = {}
-            for m in _SENTENCE.finditer(text):
-                s = m.group(0).strip()
-                if len(s) < 4:
-                    continue
-                for h in d.search(s[:2000], limit=3):
-                    if h.code not in best or h.score > best[h.code].score:
-                        best[h.code] = h
-            hits = sorted(best.values(), key=lambda h: -h.score)[:10]
-        return hits
+            return d.search(text[:2000], limit=10)
+        encounter = Encounter(setting=item.setting or "outpatient")
+        suggestions, _ = self.suggest(text, encounter)
+        return [SearchHit(code=s.code, system=s.system, title=s.title, billable=s.billable, score=s.confidence)
+                for s in suggestions]

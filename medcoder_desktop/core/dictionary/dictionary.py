@@ -84,6 +84,16 @@ class Dictionary(DictionaryStore):
                 hits.append(hit)
         return hits[:limit]
 
+    def rows_by_rowid(self, rowids: list[int]) -> dict[int, tuple[str, str, str, int]]:
+        """(system, code, title, billable) of codes by their row id."""
+        if not rowids:
+            return {}
+        marks = ",".join("?" * len(rowids))
+        return {
+            r[0]: tuple(r[1:]) for r in self.db.execute(
+                f"select rowid, system, code, title, billable from codes where rowid in ({marks})", rowids)
+        }
+
     def default_billable(self, system: str, code: str) -> tuple[str, str] | None:
         """The billable code a header defaults to when nothing more is said: its own
         "unspecified" / "without complications" child. None where a 7th character or a further

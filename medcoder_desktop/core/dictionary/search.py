@@ -28,9 +28,10 @@ from medcoder_desktop.core.dictionary.search_index import (
     IndexArrays,
     doc_key,
 )
-from medcoder_desktop.core.dictionary.textnorm import STOPWORDS, abbreviations, raw_tokens, stem
+from medcoder_desktop.core.dictionary.textnorm import STOPWORDS, abbreviations, stem, synonyms, tokens
 
 FUZZY_CUTOFF = 74.0
+STRICT_FUZZY = 0.87
 NON_BILLABLE = 0.97  # a category or subcategory ranks below an equally good billable code
 DOTTED_LETTERS = {"l": "left", "r": "right", "b": "bilateral"}
 CANDIDATES = 400
@@ -43,6 +44,14 @@ class Slot:
     word: str
     alts: dict[int, float] = field(default_factory=dict)
     how: str = "exact"
+    start: int = 0  # where the word stands in the query text
+    end: int = 0
+
+
+def _placed(slots: list[Slot], start: int, end: int) -> list[Slot]:
+    for s in slots:
+        s.start, s.end = start, end
+    return slots
 
 
 @dataclass
@@ -50,6 +59,8 @@ class RankedDoc:
     code_rowid: int
     score: float
     doc: int
+    q: float = 0.0  # share of the query's weight the document holds
+    d: float = 0.0  # share of the document's weight the query holds
 
 
 class SearchEngine:
@@ -71,7 +82,7 @@ class SearchEngine:
         self.key_docs: dict[int, list[int]] = {}
         for d, k in enumerate(ix.doc_key.tolist()):
             self.key_docs.setdefault(k, []).append(d)
-        self.abbrev = abbreviations()
+        self.abbrev = {**synonyms(), **abbreviations()}
         weights = self.idf[ix.doc_tok] * ix.doc_w
         self.doc_total = np.add.reduceat(weights, ix.doc_ptr[:-1]).astype(np.float32)
 
@@ -121,6 +132,11 @@ class SearchEngine:
                 alts.setdefault(int(self.ix.word_stem[self.word_id[cand]]), round(score / 100.0, 3))
         return alts
 
+    def _strict_fuzzy_alts(self, w: str) -> dict[int, float]:
+        if len(w) < 6:
+            return {}
+        return {s: c for s, c in self._fuzzy_alts(w).items() if c >= STRICT_FUZZY}
+
     def _subsequence_alts(self, w: str) -> dict[int, float]:
         # Only for words written without their vowels ("encntr", "subsq"), not for names ("Sarah").
         if len(w) < 3 or sum(ch in "aeiouy" for ch in w) > 1:
@@ -152,16 +168,18 @@ class SearchEngine:
         }
         return [Slot(w, alts, "abbreviation")] if alts else []
 
-    def read_query(self, text: str) -> list[Slot]:
-        toks = raw_tokens(text)
+    def read_query(self, text: str, strict: bool = False) -> list[Slot]:
+        """Slots of a query. ``strict`` (running text of a note, full of drug and proper names):
+        only close misspellings are corrected and cut-short words must end with a period."""
+        toks = tokens(text)
         slots: list[Slot] = []
         i = 0
         while i < len(toks):
-            w, dotted = toks[i]
+            w, dotted, start, end = toks[i]
             nxt = toks[i + 1][0] if i + 1 < len(toks) else None
             # A word split in two ("non rheumatic") that the dictionary writes as one.
             if nxt and (w not in self.word_id or nxt not in self.word_id) and (w + nxt) in self.word_id:
-                slots.append(Slot(w + nxt, {self._stem_of_word(w + nxt): 1.0}, "joined"))
+                slots.append(Slot(w + nxt, {self._stem_of_word(w + nxt): 1.0}, "joined", start, toks[i + 1][3]))
                 i += 2
                 continue
             i += 1
@@ -175,24 +193,27 @@ class SearchEngine:
                 if expanded:
                     if sid is not None:
                         expanded[0].alts.setdefault(sid, 1.0)
-                    slots.extend(expanded)
+                    slots.extend(_placed(expanded, start, end))
                     continue
             if sid is not None:
-                slots.append(Slot(w, {sid: 1.0}))
+                slots.append(Slot(w, {sid: 1.0}, "exact", start, end))
                 continue
             if dotted and len(w) == 1 and w in DOTTED_LETTERS:  # "l. ear", "r. knee"
-                slots.append(Slot(w, {self._stem_of_word(DOTTED_LETTERS[w]): 1.0}, "abbreviation"))
+                slots.append(Slot(w, {self._stem_of_word(DOTTED_LETTERS[w]): 1.0}, "abbreviation", start, end))
                 continue
             # A word cut short with a period is an abbreviation first; otherwise a misspelling.
-            order = (self._prefix_alts, self._fuzzy_alts) if dotted else (self._fuzzy_alts, self._prefix_alts)
+            if strict:
+                order = (self._prefix_alts,) if dotted else (self._strict_fuzzy_alts,)
+            else:
+                order = (self._prefix_alts, self._fuzzy_alts) if dotted else (self._fuzzy_alts, self._prefix_alts)
             alts, how = {}, ""
-            for fn in order + (self._subsequence_alts,):
+            for fn in order + (() if strict else (self._subsequence_alts,)):
                 alts = fn(w)
                 if alts:
                     how = fn.__name__.strip("_").replace("_alts", "")
                     break
             if alts:
-                slots.append(Slot(w, alts, how))
+                slots.append(Slot(w, alts, how, start, end))
         # The same word twice ("heart" typed and "heart" from CHF) counts once.
         unique: dict[tuple[int, ...], Slot] = {}
         for slot in slots:
@@ -201,13 +222,22 @@ class SearchEngine:
 
     # -- ranking -------------------------------------------------------------------------------
     def rank(self, text: str, limit: int = 10, systems: set[str] | None = None) -> list[RankedDoc]:
-        """The best documents' codes for ``text``, one entry per code, best first.
+        """The best documents' codes for ``text``, one entry per code, best first."""
+        return self.rank_slots(self.read_query(text), limit, systems)
+
+    def matched(self, slots: list[Slot], doc: int) -> list[Slot]:
+        """The query words that a document contains (for evidence spans)."""
+        ix = self.ix
+        toks = set(ix.doc_tok[ix.doc_ptr[doc] : ix.doc_ptr[doc + 1]].tolist())
+        return [s for s in slots if any(a in toks for a in s.alts)]
+
+    def rank_slots(self, slots: list[Slot], limit: int = 10, systems: set[str] | None = None) -> list[RankedDoc]:
+        """Rank for an already-read query.
 
         For every document: q = the share of the query's weight it contains, d = the share of its
         own weight the query contains (IDF-weighted, modifiers and context light); score = sqrt(q) * d.
         Both shares are summed over postings with numpy, so every matching document is scored.
         """
-        slots = self.read_query(text)
         if not slots:
             return []
         ix, idf = self.ix, self.idf
@@ -254,7 +284,7 @@ class SearchEngine:
         for i in top.tolist():
             code = int(ix.doc_code[cand[i]])
             if code not in best_by_code:
-                best_by_code[code] = RankedDoc(code, float(score[i]), int(cand[i]))
+                best_by_code[code] = RankedDoc(code, float(score[i]), int(cand[i]), float(q_cov[i]), float(d_cov[i]))
                 if len(best_by_code) >= limit:
                     break
         return list(best_by_code.values())

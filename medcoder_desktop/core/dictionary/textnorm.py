@@ -16,18 +16,11 @@ import snowballstemmer
 from medcoder_desktop.paths import resource
 
 _STEMMER = snowballstemmer.stemmer("english")
-# "w/" and "w/o" are everywhere in notes; "&" and "+" join conditions.
-_PRE = [
-    (re.compile(r"\bw/o\b", re.I), " without "),
-    (re.compile(r"\bw/(?=\s|[a-z])", re.I), " with "),
-    (re.compile(r"&"), " and "),
-    (re.compile(r"(?<=[a-z])'s\b", re.I), ""),
-    (re.compile(r"\b1st\b", re.I), "first"),
-    (re.compile(r"\b2nd\b", re.I), "second"),
-    (re.compile(r"\b3rd\b", re.I), "third"),
-    (re.compile(r"\b4th\b", re.I), "fourth"),
-]
-TOKEN_RE = re.compile(r"[a-z0-9]+(?:\.(?=[\s,;:)]|$))?")
+# One pass over the original text, so every token keeps its character offsets.
+_TOKEN = re.compile(r"w/o\b|w/(?=\s|[a-z])|&|[a-z0-9]+(?:'s\b)?(?:\.(?=[\s,;:)]|$))?", re.I)
+_SHORTHAND = {"w/o": "without", "w/": "with", "&": "and", "1st": "first", "2nd": "second", "3rd": "third",
+              "4th": "fourth"}
+TOKEN_RE = _TOKEN  # kept for callers that only need the pattern
 
 # Words that carry no meaning for coding in a query sentence: pronouns, auxiliaries, articles,
 # reporting verbs. They are never spelling-corrected (so "her" does not become "hernia").
@@ -42,20 +35,25 @@ STOPWORDS = frozenset(
 )
 
 
-def preclean(text: str) -> str:
-    for pattern, repl in _PRE:
-        text = pattern.sub(repl, text)
-    return text.lower()
+def tokens(text: str) -> list[tuple[str, bool, int, int]]:
+    """Lower-case word tokens as (word, followed by a period, start, end) in ``text``.
+
+    "w/" and "w/o" become with / without, "&" and, "2nd" second; "'s" is dropped.
+    """
+    out = []
+    for m in _TOKEN.finditer(text):
+        raw = m.group(0).lower()
+        dotted = raw.endswith(".")
+        word = raw.rstrip(".")
+        if word.endswith("'s"):
+            word = word[:-2]
+        out.append((_SHORTHAND.get(word, word), dotted, m.start(), m.end()))
+    return out
 
 
 def raw_tokens(text: str) -> list[tuple[str, bool]]:
     """Lower-case word tokens, each with whether a period followed it ("unspec." -> ("unspec", True))."""
-    out = []
-    for m in TOKEN_RE.finditer(preclean(text)):
-        word = m.group(0)
-        dotted = word.endswith(".")
-        out.append((word.rstrip("."), dotted))
-    return out
+    return [(w, dotted) for w, dotted, _, _ in tokens(text)]
 
 
 def words(text: str) -> list[str]:
@@ -79,8 +77,18 @@ def abbreviations() -> dict[str, tuple[str, ...]]:
 
     An abbreviation may have several expansions (one per line); each becomes an alternative.
     """
+    return _read_table("abbreviations.tsv")
+
+
+@lru_cache(maxsize=1)
+def synonyms() -> dict[str, tuple[str, ...]]:
+    """Note wording -> ICD-10-CM title wording (``resources/synonyms.tsv``), single words only."""
+    return {k: v for k, v in _read_table("synonyms.tsv").items() if " " not in k and v != (k,)}
+
+
+def _read_table(name: str) -> dict[str, tuple[str, ...]]:
     table: dict[str, list[str]] = {}
-    with resource("abbreviations.tsv").open(encoding="utf-8") as fh:
+    with resource(name).open(encoding="utf-8") as fh:
         for row in csv.reader(fh, delimiter="\t"):
             if not row or row[0].startswith("#") or len(row) < 2:
                 continue

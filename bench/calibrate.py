@@ -1,0 +1,125 @@
+"""Fit the confidence model on development notes and choose the display threshold there.
+
+Runs the retrieval pipeline on ../shared/data/notes/codiesp_train.jsonl, labels each suggestion by
+whether the gold coding has it, fits a logistic model on the pipeline's features and picks the
+threshold with the best micro-F1. Writes resources/calibration.json (read by the product) and a
+reliability table into docs/benchmarks.md.
+
+    .venv/bin/python bench/calibrate.py [--limit N]
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import json
+import sys
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from bench.common import ROOT, SHARED_DATA, bench_home, machine, write_section  # noqa: E402
+
+OUT = ROOT / "resources" / "calibration.json"
+
+
+def collect(service, path: Path, limit: int | None):
+    from medcoder_desktop.core import engine  # noqa: F401
+    from medcoder_desktop.core.engine import pipeline
+    from medcoder_desktop.core.gold import read_gold
+    from medcoder_desktop.core.models import Encounter
+
+    rows, labels, per_note = [], [], []
+    captured: list[dict] = []
+    original = pipeline.load_calibration
+
+    class Recorder:  # records the features the pipeline computed for every suggestion
+        threshold = 0.0
+
+        def confidence(self, x):  # a unique value per call maps each suggestion back to its features
+            captured.append(dict(x))
+            return len(captured) / 1e7
+
+    pipeline.load_calibration = lambda: Recorder()
+    try:
+        for item in read_gold(path, limit=limit):
+            gold = {c.replace(".", "").upper() for c in item.codes}
+            captured.clear()
+            suggestions, _ = service.suggest(item.text, Encounter(setting=item.setting or "outpatient"))
+            note_rows = []
+            for s in suggestions:
+                x = captured[round(s.confidence * 1e7) - 1]
+                if s.system != "ICD-10-CM":
+                    continue
+                y = int(s.code.replace(".", "").upper() in gold)
+                rows.append(x)
+                labels.append(y)
+                note_rows.append(len(rows) - 1)
+            per_note.append((note_rows, len(gold)))
+    finally:
+        pipeline.load_calibration = original
+    return rows, labels, per_note
+
+
+def best_threshold(probs, labels, per_note):
+    best = (0.0, 0.5)
+    n_gold = sum(g for _, g in per_note)
+    for t in [i / 100 for i in range(5, 96)]:
+        tp = sum(1 for p, y in zip(probs, labels) if p >= t and y)
+        fp = sum(1 for p, y in zip(probs, labels) if p >= t and not y)
+        prec = tp / (tp + fp) if tp + fp else 0.0
+        rec = tp / n_gold if n_gold else 0.0
+        f1 = 2 * prec * rec / (prec + rec) if prec + rec else 0.0
+        if f1 > best[0]:
+            best = (f1, t)
+    return best
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__)
+    ap.add_argument("--limit", type=int)
+    args = ap.parse_args()
+    train = SHARED_DATA / "notes" / "codiesp_train.jsonl"
+    if not train.is_file():
+        print("../shared/data/notes is absent: nothing to fit.")
+        return 0
+    bench_home()
+    from medcoder_desktop.core.engine.confidence import Calibration, fit
+    from medcoder_desktop.core.service import CodingService
+
+    service = CodingService()
+    rows, labels, per_note = collect(service, train, args.limit)
+    weights, bias = fit(rows, labels)
+    calib = Calibration(weights=weights, bias=bias)
+    probs = [calib.confidence(x) for x in rows]
+    f1, threshold = best_threshold(probs, labels, per_note)
+    OUT.write_text(json.dumps({
+        "weights": weights, "bias": bias, "threshold": threshold, "n": len(rows),
+        "fitted_on": f"{train.name} ({len(per_note)} notes), {dt.date.today().isoformat()}",
+        "train_micro_f1_at_threshold": round(f1, 4),
+    }, indent=2) + "\n", encoding="utf-8")
+    # Reliability: predicted confidence against the observed share of correct codes, by bin.
+    bins = [[0, 0, 0.0] for _ in range(10)]
+    for p, y in zip(probs, labels):
+        b = bins[min(int(p * 10), 9)]
+        b[0] += 1
+        b[1] += y
+        b[2] += p
+    lines = [
+        "## Confidence calibration (`bench/calibrate.py`)", "",
+        f"Machine: {machine()}. Fitted on {train.name}: {len(per_note)} notes, {len(rows)} suggested "
+        f"ICD-10-CM codes, {sum(labels)} of them in the gold coding. Display threshold {threshold:.2f} "
+        f"(best micro-F1 there: {f1:.3f}).",
+        "Command: `.venv/bin/python bench/calibrate.py`", "",
+        "| confidence | suggestions | mean confidence | share correct |", "|---|---:|---:|---:|",
+    ]
+    for i, (n, pos, total) in enumerate(bins):
+        if n:
+            lines.append(f"| {i / 10:.1f}-{(i + 1) / 10:.1f} | {n} | {total / n:.3f} | {pos / n:.3f} |")
+    write_section("calibration", "\n".join(lines))
+    print(f"wrote {OUT.relative_to(ROOT)}: threshold {threshold}, train micro-F1 {f1:.3f}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

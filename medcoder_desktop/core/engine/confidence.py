@@ -1,0 +1,57 @@
+"""Confidence in [0, 1] from retrieval (and model) evidence: a logistic model fitted on
+development data by ``bench/calibrate.py``, stored in ``resources/calibration.json``."""
+
+from __future__ import annotations
+
+import json
+import math
+from dataclasses import dataclass, field
+from functools import lru_cache
+
+from medcoder_desktop.paths import resource
+
+FEATURES = (
+    "score", "d", "q", "margin", "top", "mentions", "assessment", "historical", "uncertain",
+    "billable", "words", "llm_chose", "llm_rejected",
+)
+
+
+@dataclass
+class Calibration:
+    weights: dict[str, float] = field(default_factory=dict)
+    bias: float = 0.0
+    threshold: float = 0.5
+    fitted_on: str = ""
+    n: int = 0
+
+    def confidence(self, x: dict[str, float]) -> float:
+        if not self.weights:  # not fitted yet: the retrieval score stands for itself
+            return round(max(0.0, min(1.0, x.get("score", 0.0))), 4)
+        z = self.bias + sum(self.weights.get(k, 0.0) * x.get(k, 0.0) for k in FEATURES)
+        return round(1.0 / (1.0 + math.exp(-max(-30.0, min(30.0, z)))), 4)
+
+
+@lru_cache(maxsize=1)
+def load_calibration() -> Calibration:
+    path = resource("calibration.json")
+    if not path.is_file():
+        return Calibration()
+    data = json.loads(path.read_text(encoding="utf-8"))
+    return Calibration(**{k: data[k] for k in ("weights", "bias", "threshold", "fitted_on", "n") if k in data})
+
+
+def fit(rows: list[dict[str, float]], labels: list[int], *, l2: float = 1e-3, steps: int = 3000) -> tuple[dict, float]:
+    """Logistic regression by gradient descent (numpy): a dozen features need nothing more."""
+    import numpy as np
+
+    X = np.array([[r.get(k, 0.0) for k in FEATURES] for r in rows], dtype=np.float64)
+    y = np.array(labels, dtype=np.float64)
+    w = np.zeros(X.shape[1])
+    b = 0.0
+    lr = 0.5
+    for _ in range(steps):
+        p = 1.0 / (1.0 + np.exp(-(X @ w + b)))
+        g = p - y
+        w -= lr * (X.T @ g / len(y) + l2 * w)
+        b -= lr * g.mean()
+    return {k: round(float(v), 5) for k, v in zip(FEATURES, w)}, round(float(b), 5)
