@@ -30,7 +30,17 @@ def run_demo(service: CodingService, progress: Progress) -> int:
     print(f"Dictionary: {d.path}  (ready in {time.monotonic() - start:.1f} s)\n")
     print("Sample note: resources/" + "/".join(SAMPLE))
     print(textwrap.indent(note.strip(), "  │ "))
-    print("\nCodes found for each problem in the assessment:")
+    t = time.perf_counter()
+    suggestions, _ = service.suggest(note)
+    ms = (time.perf_counter() - t) * 1000
+    shown = [x for x in suggestions if x.suggested]
+    print(f"\nSuggested codes ({len(shown)}, outpatient, {ms:.0f} ms; evidence is quoted from the note):")
+    for x in shown:
+        bill = "" if x.billable else "  [not billable]"
+        print(f"\n  {x.code:<8} {x.confidence:4.2f}  {x.title}{bill}")
+        for line in textwrap.wrap(x.reasoning, 92):
+            print(f"           {line}")
+    print("\nCodes found for each problem of the assessment (dictionary search):")
     for problem in assessment_lines(note):
         t = time.perf_counter()
         hits = service.search(problem, limit=3, systems={"ICD-10-CM"})
@@ -40,5 +50,6 @@ def run_demo(service: CodingService, progress: Progress) -> int:
             mark = "→" if i == 0 and h.score >= SUGGEST_THRESHOLD else " "
             bill = "" if h.billable else "  [not billable]"
             print(f"   {mark} {h.code:<8} {h.score:4.2f}  {h.title}{bill}")
-    print("\nTry your own: .venv/bin/medcoder codes search \"hypertensive hart disease w CHF\"")
+    print("\nTry your own: .venv/bin/medcoder suggest NOTE.txt   or   "
+          ".venv/bin/medcoder codes search \"hypertensive hart disease w CHF\"")
     return 0
