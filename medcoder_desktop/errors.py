@@ -41,6 +41,10 @@ class DatabaseLockedError(MedcoderError):
     """Another program holds the database."""
 
 
+class WorkspaceError(MedcoderError):
+    """The coder's workspace (encounters, decisions, audit log) refused an operation or is unusable."""
+
+
 class SettingsError(MedcoderError):
     """The settings file cannot be read or holds values the product cannot use."""
 

@@ -57,6 +57,10 @@ class AppPaths:
         return self.data_dir / "dictionary.sqlite"
 
     @property
+    def workspace_db(self) -> Path:
+        return self.data_dir / "workspace.sqlite"
+
+    @property
     def models_dir(self) -> Path:
         return self.data_dir / "models"
 

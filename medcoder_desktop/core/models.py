@@ -95,6 +95,7 @@ class Encounter(BaseModel):
     age: int | None = Field(default=None, ge=0, le=130)
     sex: Literal["F", "M", "U"] | None = None
     payer: str | None = None
+    date_of_service: str | None = None  # ISO date (YYYY-MM-DD)
 
 
 class Section(BaseModel):

@@ -1,0 +1,83 @@
+"""Write exports: coded encounters as CSV (one row per code on the claim) or JSON (codes and history).
+
+Files are written beside the target, owner-only (0o600) from their creation, and renamed into place,
+so a failed export never leaves half a file. Exports hold no note text.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import os
+from pathlib import Path
+from typing import Any
+
+from medcoder_desktop.core.workspace.models import CodeState, Decision, EncounterRecord
+from medcoder_desktop.errors import InvalidInputError
+
+CSV_COLUMNS = ("encounter_id", "code", "system", "action", "user", "time", "replaced_code")
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+def write_private(path: Path, text: str) -> None:
+    """Write ``text`` to ``path`` atomically, readable by its owner only.
+
+    Raises:
+        InvalidInputError: the folder does not exist or cannot be written.
+    """
+    if not path.parent.is_dir():
+        raise InvalidInputError(f"{path.parent}: no such folder; choose where to save the export.")
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    try:
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with os.fdopen(fd, "w", encoding="utf-8", newline="") as fh:
+            fh.write(text)
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.chmod(tmp, 0o600)  # O_CREAT keeps the mode of a stale temp file left by a crash
+        os.replace(tmp, path)
+    except OSError as exc:
+        tmp.unlink(missing_ok=True)
+        raise InvalidInputError(f"{path}: the export cannot be written ({exc.strerror}).") from exc
+
+
+def _cell(value: Any) -> str:
+    """A CSV cell that a spreadsheet shows as text, never runs as a formula."""
+    text = "" if value is None else str(value)
+    return "'" + text if text.startswith(_FORMULA_START) else text
+
+
+def csv_text(encounters: list[tuple[EncounterRecord, list[CodeState]]]) -> tuple[str, int]:
+    """The CSV export and its number of code rows: one row per code in effect."""
+    buf = io.StringIO()
+    writer = csv.writer(buf, lineterminator="\n")
+    writer.writerow(CSV_COLUMNS)
+    rows = 0
+    for enc, states in encounters:
+        for s in states:
+            if not s.in_effect:
+                continue
+            writer.writerow([_cell(v) for v in (enc.id, s.code, s.system, s.action, s.user, s.at, s.replaced_code)])
+            rows += 1
+    return buf.getvalue(), rows
+
+
+def json_text(encounters: list[tuple[EncounterRecord, list[CodeState], list[Decision]]]) -> tuple[str, int]:
+    """The JSON export (a list of encounters with final codes and decision history) and its code count."""
+    out = []
+    rows = 0
+    for enc, states, history in encounters:
+        codes = [
+            {"code": s.code, "system": s.system, "action": s.action, "user": s.user, "time": s.at,
+             "replaced_code": s.replaced_code}
+            for s in states if s.in_effect
+        ]
+        rows += len(codes)
+        out.append({
+            "id": enc.id, "status": enc.status, "setting": enc.setting, "age": enc.age, "sex": enc.sex,
+            "payer": enc.payer, "date_of_service": enc.date_of_service, "source_file": enc.source_file,
+            "codes": codes,
+            "decisions": [d.model_dump() for d in history],
+        })
+    return json.dumps(out, indent=2, ensure_ascii=False) + "\n", rows
