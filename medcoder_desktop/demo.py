@@ -25,19 +25,36 @@ def run_demo(service: CodingService, progress: Progress) -> int:
     d = service.dictionary(progress=progress)
     d.engine  # load the search index before timing searches
     stats = d.stats()
-    print("medcoder — dictionary demo (retrieval only: no model in this build)\n")
+    runtime = service.runtime(progress=progress)
+    if runtime is not None:
+        mode = (f"model {runtime.name} ({runtime.backend}, loaded in {runtime.load_seconds:.1f} s) choosing among "
+                "the dictionary's candidates")
+    else:
+        mode = "retrieval only: no model found, suggestions come from the dictionary alone"
+    print(f"medcoder — demo ({mode})\n")
     print("Code sets: " + ", ".join(f"{k} {v.version} ({v.codes:,} codes)" for k, v in stats.items()))
     print(f"Dictionary: {d.path}  (ready in {time.monotonic() - start:.1f} s)\n")
     print("Sample note: resources/" + "/".join(SAMPLE))
     print(textwrap.indent(note.strip(), "  │ "))
+    first_ms = None
     t = time.perf_counter()
-    suggestions, _ = service.suggest(note)
+    last = None
+    for event in service.suggest_stream(note):
+        if first_ms is None:
+            first_ms = (time.perf_counter() - t) * 1000
+        last = event
     ms = (time.perf_counter() - t) * 1000
+    suggestions = last.suggestions if last else []
     shown = [x for x in suggestions if x.suggested]
-    print(f"\nSuggested codes ({len(shown)}, outpatient, {ms:.0f} ms; evidence is quoted from the note):")
+    print(f"\nSuggested codes ({len(shown)}, outpatient; first suggestions in {first_ms:.0f} ms, "
+          f"final in {ms:.0f} ms). Confidence is calibrated: 0.80 means right about 8 times in 10.")
     for x in shown:
         bill = "" if x.billable else "  [not billable]"
-        print(f"\n  {x.code:<8} {x.confidence:4.2f}  {x.title}{bill}")
+        bar = "█" * round(x.confidence * 10) + "·" * (10 - round(x.confidence * 10))
+        print(f"\n  {x.code:<8} {bar} {x.confidence:4.2f}  {x.title}{bill}")
+        for e in x.evidence[:3]:
+            line = note.count("\n", 0, e.start) + 1
+            print(f"           evidence, line {line}: “{e.text}”")
         for line in textwrap.wrap(x.reasoning, 92):
             print(f"           {line}")
     print("\nCodes found for each problem of the assessment (dictionary search):")

@@ -3,18 +3,55 @@
 from __future__ import annotations
 
 import time
-from collections import defaultdict
+from collections import Counter, defaultdict
 from collections.abc import Callable, Sequence
 
 from pydantic import BaseModel, Field
 
 from medcoder_desktop.core.models import GoldItem
+from medcoder_desktop.errors import CodeNotFoundError
+
+CALIBRATION_BINS = 10
+TOP_CODES = 20
 
 
 class PRF(BaseModel):
     precision: float
     recall: float
     f1: float
+
+
+class CalibrationBin(BaseModel):
+    """One equal-width bin of the ranked codes' scores: how often a score this high was right."""
+
+    lo: float
+    hi: float
+    count: int
+    confidence: float  # mean score in the bin (0 when empty)
+    accuracy: float  # share of the bin's codes that are gold codes (0 when empty)
+
+
+class Calibration(BaseModel):
+    n: int  # scored (code, score) pairs
+    ece: float  # expected calibration error: count-weighted mean |accuracy - confidence|
+    brier: float  # mean (score - correct)^2
+    bins: list[CalibrationBin]
+
+
+class CodeCount(BaseModel):
+    code: str
+    count: int
+    title: str | None = None
+
+
+class ItemRecord(BaseModel):
+    """What happened on one gold item (codes only, never the note text)."""
+
+    id: str
+    source: str
+    gold: list[str]
+    suggested: list[str]
+    ranked: list[tuple[str, float]]
 
 
 class EvalResult(BaseModel):
@@ -27,7 +64,13 @@ class EvalResult(BaseModel):
     invalid_codes: int
     seconds_per_item: float
     mode: str
-    per_source: dict[str, dict[str, float]] = Field(default_factory=dict)
+    # source -> n, top1, top5, precision, recall, f1
+    per_source: dict[str, dict[str, int | float]] = Field(default_factory=dict)
+    calibration: Calibration | None = None
+    top_misses: list[CodeCount] = Field(default_factory=list)
+    top_false_positives: list[CodeCount] = Field(default_factory=list)
+    # Left out of model_dump() (and so of `--json`): write_report puts it in eval.json.
+    items: list[ItemRecord] = Field(default_factory=list, exclude=True)
 
 
 def prf(tp: int, fp: int, fn: int) -> PRF:
@@ -45,33 +88,82 @@ def _norm(code: str) -> str:
     return code.replace(".", "").upper()
 
 
+def calibration(pairs: Sequence[tuple[float, bool]], bins: int = CALIBRATION_BINS) -> Calibration:
+    """Reliability bins, ECE and Brier score of (score, correct) pairs; scores are clipped to [0, 1]."""
+    count, conf, hits = [0] * bins, [0.0] * bins, [0] * bins
+    brier = 0.0
+    for score, correct in pairs:
+        s = min(1.0, max(0.0, score))
+        b = min(int(s * bins), bins - 1)
+        count[b] += 1
+        conf[b] += s
+        hits[b] += correct
+        brier += (s - correct) ** 2
+    n = len(pairs)
+    out, ece = [], 0.0
+    for b in range(bins):
+        mean_conf = conf[b] / count[b] if count[b] else 0.0
+        acc = hits[b] / count[b] if count[b] else 0.0
+        ece += count[b] / n * abs(acc - mean_conf) if n else 0.0
+        out.append(CalibrationBin(lo=round(b / bins, 4), hi=round((b + 1) / bins, 4), count=count[b],
+                                  confidence=round(mean_conf, 4), accuracy=round(acc, 4)))
+    return Calibration(n=n, ece=round(ece, 4), brier=round(brier / n, 4) if n else 0.0, bins=out)
+
+
+def _top(counts: Counter[str], shown_as: dict[str, str], title: Callable[[str], str | None]) -> list[CodeCount]:
+    """The most frequent codes, most frequent first (ties by code), with their titles when known."""
+    ranked = sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))[:TOP_CODES]
+    return [CodeCount(code=shown_as[k], count=v, title=_title(title, shown_as[k])) for k, v in ranked]
+
+
+def _title(title: Callable[[str], str | None], code: str) -> str | None:
+    try:
+        return title(code)
+    except CodeNotFoundError:  # a code the dictionary does not know has no title
+        return None
+
+
 def evaluate(
     items: Sequence[GoldItem],
     rank: Callable[[GoldItem], list[tuple[str, float]]],
     suggested: Callable[[GoldItem, list[tuple[str, float]]], list[str]],
     is_valid: Callable[[str], bool],
     mode: str,
+    title: Callable[[str], str | None] = lambda code: None,
 ) -> EvalResult:
     """Score a ranker on gold items.
 
     Args:
-        rank: the ranked (code, score) pairs for an item, best first, up to 10.
+        rank: the ranked (code, score) pairs for an item, best first, up to 10; the score is the
+            product's calibrated confidence (the calibration bins are computed from it).
         suggested: of those, the ones the product would show as suggested (its own threshold).
         is_valid: whether a code exists in the active code sets (anything else is counted invalid).
+        title: a code's title, for the tables of misses and false positives (None when unknown).
     """
     tp = fp = fn = ctp = cfp = cfn = 0
     top1 = r5 = r10 = invalid = 0
-    by_source: dict[str, list[int]] = defaultdict(lambda: [0, 0, 0])
+    by_source: dict[str, Counter[str]] = defaultdict(Counter)
+    scored: list[tuple[float, bool]] = []
+    misses: Counter[str] = Counter()
+    false_pos: Counter[str] = Counter()
+    shown_as: dict[str, str] = {}  # normalized code -> the code as first written
+    records: list[ItemRecord] = []
     start = time.perf_counter()
     for item in items:
-        gold = {_norm(c) for c in item.codes + item.procedures}
+        gold_codes = [c.strip().upper() for c in item.codes + item.procedures]
+        gold = {_norm(c) for c in gold_codes}
         ranked = rank(item)
         invalid += sum(1 for c, _ in ranked if not is_valid(c))
         ranked_n = [_norm(c) for c, _ in ranked]
-        shown = {_norm(c) for c in suggested(item, ranked)}
+        shown_codes = suggested(item, ranked)
+        shown = {_norm(c) for c in shown_codes}
+        for c in gold_codes + shown_codes:
+            shown_as.setdefault(_norm(c), c)
         tp += len(shown & gold)
         fp += len(shown - gold)
         fn += len(gold - shown)
+        misses.update(gold - shown)
+        false_pos.update(shown - gold)
         gcat, scat = {category(c) for c in gold}, {category(c) for c in shown}
         ctp += len(scat & gcat)
         cfp += len(scat - gcat)
@@ -80,10 +172,12 @@ def evaluate(
         top1 += hit1
         r5 += len(gold & set(ranked_n[:5])) / len(gold) if gold else 0
         r10 += len(gold & set(ranked_n[:10])) / len(gold) if gold else 0
-        src = by_source[item.source or "unknown"]
-        src[0] += 1
-        src[1] += hit1
-        src[2] += bool(gold & set(ranked_n[:5]))
+        scored += [(score, _norm(c) in gold) for c, score in ranked]
+        source = item.source or "unknown"
+        by_source[source].update(n=1, top1=hit1, top5=bool(gold & set(ranked_n[:5])),
+                                 tp=len(shown & gold), fp=len(shown - gold), fn=len(gold - shown))
+        records.append(ItemRecord(id=item.id, source=source, gold=gold_codes, suggested=list(shown_codes),
+                                  ranked=[(c, round(s, 4)) for c, s in ranked[:10]]))
     n = len(items)
     elapsed = time.perf_counter() - start
     return EvalResult(
@@ -96,8 +190,14 @@ def evaluate(
         invalid_codes=invalid,
         seconds_per_item=round(elapsed / n, 5) if n else 0.0,
         mode=mode,
-        per_source={
-            s: {"n": v[0], "top1": round(v[1] / v[0], 4), "top5": round(v[2] / v[0], 4)}
-            for s, v in sorted(by_source.items())
-        },
+        per_source={s: _source_scores(v) for s, v in sorted(by_source.items())},
+        calibration=calibration(scored),
+        top_misses=_top(misses, shown_as, title),
+        top_false_positives=_top(false_pos, shown_as, title),
+        items=records,
     )
+
+
+def _source_scores(v: Counter[str]) -> dict[str, int | float]:
+    return {"n": v["n"], "top1": round(v["top1"] / v["n"], 4), "top5": round(v["top5"] / v["n"], 4),
+            **prf(v["tp"], v["fp"], v["fn"]).model_dump()}

@@ -25,7 +25,8 @@ class Settings(BaseModel):
         threads: CPU threads for the model; None means one per core.
         gpu_layers: layers to offload; None means all of them when a GPU backend exists, else 0.
         default_setting: the encounter setting new notes start with.
-        confidence_threshold: suggestions below it are listed but not suggested.
+        confidence_threshold: suggestions below it are listed but not suggested; None means the
+            threshold chosen on development data (resources/calibration.json).
         user_name: recorded with decisions in the audit log.
     """
 
@@ -37,7 +38,7 @@ class Settings(BaseModel):
     threads: int | None = Field(default=None, ge=1, le=512)
     gpu_layers: int | None = Field(default=None, ge=0)
     default_setting: Literal["outpatient", "inpatient"] = "outpatient"
-    confidence_threshold: float = Field(default=0.5, ge=0.0, le=1.0)
+    confidence_threshold: float | None = Field(default=None, ge=0.0, le=1.0)
     user_name: str | None = Field(default=None, max_length=200)
 
 

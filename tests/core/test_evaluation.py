@@ -7,10 +7,10 @@ from pathlib import Path
 
 import pytest
 
-from medcoder_desktop.core.evaluation import category, evaluate
+from medcoder_desktop.core.evaluation import calibration, category, evaluate
 from medcoder_desktop.core.gold import read_gold
 from medcoder_desktop.core.models import GoldItem
-from medcoder_desktop.errors import InvalidInputError
+from medcoder_desktop.errors import CodeNotFoundError, InvalidInputError
 
 
 def write(path: Path, lines: list[str]) -> Path:
@@ -64,7 +64,60 @@ def test_scores_from_known_rankings() -> None:
     # suggested: E11.65 (tp), I1A (fp), nothing, R07.9 (tp) + X00.0 (fp); missed: I10, J18.9, I10
     assert (result.micro.precision, result.micro.recall) == (0.5, 0.4)
     assert result.per_source["s"]["n"] == 4
+    assert (result.per_source["s"]["precision"], result.per_source["s"]["recall"]) == (0.5, 0.4)
+    assert result.per_source["s"]["top1"] == 0.5
     assert category("E11.65") == "E11"
+    # missed: I10 twice, J18.9 once; suggested but not gold: I1A, X00.0 (ties ordered by code)
+    assert [(m.code, m.count) for m in result.top_misses] == [("I10", 2), ("J18.9", 1)]
+    assert [(m.code, m.count) for m in result.top_false_positives] == [("I1A", 1), ("X00.0", 1)]
+    assert [r.id for r in result.items] == ["1", "2", "3", "4"]
+    assert result.items[3].suggested == ["R07.9", "X00.0"] and result.items[3].gold == ["R07.9", "I10"]
+
+
+def test_calibration_bins_ece_and_brier() -> None:
+    # 0.95 right 9 times out of 10; 0.25 twice, both wrong
+    cal = calibration([(0.95, True)] * 9 + [(0.95, False)] + [(0.25, False)] * 2)
+    assert cal.n == 12 and len(cal.bins) == 10
+    top, low = cal.bins[9], cal.bins[2]
+    assert (top.lo, top.hi, top.count, top.confidence, top.accuracy) == (0.9, 1.0, 10, 0.95, 0.9)
+    assert (low.count, low.confidence, low.accuracy) == (2, 0.25, 0.0)
+    assert sum(b.count for b in cal.bins) == 12
+    assert cal.ece == pytest.approx((10 * 0.05 + 2 * 0.25) / 12, abs=1e-4)
+    assert cal.brier == pytest.approx((9 * 0.05**2 + 0.95**2 + 2 * 0.25**2) / 12, abs=1e-4)
+    # the edges: 1.0 (and anything above) in the last bin, 0.0 in the first, 0.1 in the second
+    edges = calibration([(1.0, True), (1.7, True), (0.0, False), (0.1, False)])
+    assert [b.count for b in edges.bins] == [1, 1, 0, 0, 0, 0, 0, 0, 0, 2]
+    assert (edges.ece, edges.brier) == (pytest.approx(0.025), pytest.approx(0.0025))
+    empty = calibration([])
+    assert (empty.n, empty.ece, empty.brier) == (0, 0.0, 0.0)
+
+
+def test_calibration_misses_and_titles_through_evaluate() -> None:
+    items = [item(str(i), ["E11.65"]) for i in range(9)] + [item("9", ["I10"])]
+
+    def rank(it: GoldItem):
+        return [("E11.65", 0.95), ("E11.9", 0.25)] if it.id != "9" else [("E11.65", 0.95)]
+
+    def title(code: str):
+        if code == "I10":
+            return "Essential (primary) hypertension"
+        raise CodeNotFoundError(code)
+
+    result = evaluate(items, rank, lambda it, r: [r[0][0]], lambda c: True, "retrieval-only", title=title)
+    cal = result.calibration
+    assert cal is not None and cal.n == 19
+    assert (cal.bins[9].count, cal.bins[9].accuracy, cal.bins[2].count, cal.bins[2].accuracy) == (10, 0.9, 9, 0.0)
+    assert cal.ece == pytest.approx((10 * 0.05 + 9 * 0.25) / 19, abs=1e-4)
+    assert cal.brier == pytest.approx((9 * 0.05**2 + 0.95**2 + 9 * 0.25**2) / 19, abs=1e-4)
+    assert [m.model_dump() for m in result.top_misses] == [
+        {"code": "I10", "count": 1, "title": "Essential (primary) hypertension"}]
+    assert [m.model_dump() for m in result.top_false_positives] == [{"code": "E11.65", "count": 1, "title": None}]
+    # the per-item records stay in Python: --json prints model_dump(), which leaves them out
+    assert len(result.items) == 10 and result.items[0].ranked == [("E11.65", 0.95), ("E11.9", 0.25)]
+    doc = result.model_dump(mode="json")
+    assert "items" not in doc
+    assert {"n", "micro", "category_micro", "top1", "recall_at_5", "recall_at_10", "invalid_codes",
+            "seconds_per_item", "mode", "per_source", "calibration", "top_misses"} <= set(doc)
 
 
 def test_empty_rankings_score_zero() -> None:

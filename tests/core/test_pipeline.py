@@ -29,7 +29,8 @@ def final(dictionary, note, setting="outpatient"):
 def test_sample_note_gets_its_codes_with_exact_evidence(dictionary: Dictionary) -> None:
     suggestions = final(dictionary, SAMPLE)
     codes = {s.code for s in suggestions}
-    assert {"E11.65", "I10", "E78.5", "Z79.4"} <= codes
+    assert {"E11.65", "E11.42", "I12.9", "N18.31", "E78.5", "Z79.4"} <= codes
+    assert "I10" not in codes  # hypertension with CKD is I12.9 (guideline I.C.9.a.2)
     assert "R07.9" not in codes and "R07.89" not in codes  # "Denies chest pain"
     for s in suggestions:
         assert 0.0 <= s.confidence <= 1.0 and s.reasoning

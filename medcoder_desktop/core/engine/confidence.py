@@ -31,13 +31,34 @@ class Calibration:
         return round(1.0 / (1.0 + math.exp(-max(-30.0, min(30.0, z)))), 4)
 
 
-@lru_cache(maxsize=1)
-def load_calibration() -> Calibration:
+# A model that has not been calibrated here (bench/calibrate.py --model) still moves the log-odds:
+# a prior of +/-1 for "the model chose this candidate" / "the model chose another one or none".
+UNCALIBRATED_MODEL_PRIOR = {"llm_chose": 1.0, "llm_rejected": -1.0}
+
+
+def _calibration(data: dict) -> Calibration:
+    return Calibration(**{k: data[k] for k in ("weights", "bias", "threshold", "fitted_on", "n") if k in data})
+
+
+@lru_cache(maxsize=8)
+def load_calibration(model_sha256: str | None = None) -> Calibration:
+    """The retrieval calibration, or the one fitted for the model with this SHA-256.
+
+    ``resources/calibration.json`` holds ``{"retrieval": {...}, "models": {sha256: {...}}}``.
+    """
     path = resource("calibration.json")
     if not path.is_file():
         return Calibration()
     data = json.loads(path.read_text(encoding="utf-8"))
-    return Calibration(**{k: data[k] for k in ("weights", "bias", "threshold", "fitted_on", "n") if k in data})
+    retrieval = _calibration(data.get("retrieval", data))
+    if model_sha256 is None:
+        return retrieval
+    fitted = data.get("models", {}).get(model_sha256)
+    if fitted:
+        return _calibration(fitted)
+    weights = {**retrieval.weights, **UNCALIBRATED_MODEL_PRIOR}
+    return Calibration(weights=weights, bias=retrieval.bias, threshold=retrieval.threshold,
+                       fitted_on=retrieval.fitted_on + " (retrieval; model prior not fitted)", n=retrieval.n)
 
 
 def fit(rows: list[dict[str, float]], labels: list[int], *, l2: float = 1e-3, steps: int = 3000) -> tuple[dict, float]:

@@ -14,24 +14,31 @@ from typing import Literal
 from pydantic import BaseModel, Field
 
 from medcoder_desktop.core.dictionary import Dictionary
-from medcoder_desktop.core.engine.confidence import load_calibration
+from medcoder_desktop.core.engine.confidence import Calibration, load_calibration
+from medcoder_desktop.core.engine.adjudicate import Cancelled, Choice
+from medcoder_desktop.core.engine.combination import add_combinations
 from medcoder_desktop.core.engine.retrieve import Candidate, candidates_for, systems_for
 from medcoder_desktop.core.engine.text import mentions
-from medcoder_desktop.core.models import Encounter, Evidence, Suggestion
-from medcoder_desktop.errors import InvalidInputError
+from medcoder_desktop.core.models import Encounter, Evidence, Mention, Suggestion
+from medcoder_desktop.errors import InvalidInputError, ModelError
 
 MAX_NOTE_CHARS = 200_000
 DROP = {"negated": "negated", "family": "family history", "hypothetical": "hypothetical"}
 ASSESSMENT = {"assessment", "plan", "chief_complaint", "procedures"}
 
-# Adjudicator: (note, mention candidates) -> the chosen code or None (none fits), raises nothing.
-Adjudicator = Callable[[str, list[Candidate]], "str | None"]
+# Adjudicator: (note, a mention's candidates) -> the model's Choice (a candidate, or None = none fits),
+# or None when its answer was invalid. May raise Cancelled (stop) or ModelError (the model failed).
+Adjudicator = Callable[[str, list[Candidate]], "Choice | None"]
+# Mentions whose best candidate would stay this far below the display threshold even if the model chose
+# it are not worth a model call.
+ADJUDICATE_FLOOR = 0.25
 
 
 class SuggestEvent(BaseModel):
     kind: Literal["candidates", "refined", "done"]
     suggestions: list[Suggestion] = Field(default_factory=list)
     stats: dict[str, float] = Field(default_factory=dict)
+    warnings: list[str] = Field(default_factory=list)
 
 
 def validate_note(note: str) -> str:
@@ -53,6 +60,7 @@ def suggest_events(
     encounter: Encounter | None = None,
     adjudicate: Adjudicator | None = None,
     cancelled: Callable[[], bool] = lambda: False,
+    model_sha256: str | None = None,
 ) -> Iterator[SuggestEvent]:
     """Suggestions for one note: a ``candidates`` event, ``refined`` events, then ``done``."""
     note = validate_note(note)
@@ -60,57 +68,94 @@ def suggest_events(
     t0 = time.perf_counter()
     systems = systems_for(encounter, set(dictionary.code_sets()))
     per_mention: list[list[Candidate]] = []
+    kept: list[Mention] = []
     dropped = 0
     for m in mentions(note):
-        cands = candidates_for(dictionary, note, m, systems)
-        if not cands:
-            continue
         if any(getattr(m, k) for k in DROP) or (m.uncertain and encounter.setting == "outpatient"):
-            dropped += len(cands)
+            dropped += 1
             continue
-        per_mention.append(cands)
+        kept.append(m)
+        cands = candidates_for(dictionary, note, m, systems)
+        if cands:
+            per_mention.append(cands)
+    if "ICD-10-CM" in systems:
+        per_mention = add_combinations(dictionary, note, kept, per_mention)
     t_retrieval = (time.perf_counter() - t0) * 1000
-    suggestions = build(dictionary, per_mention, encounter, {})
+    calib = load_calibration(model_sha256 if adjudicate is not None else None)
+    suggestions = build(dictionary, per_mention, encounter, {}, calib)
     yield SuggestEvent(kind="candidates", suggestions=suggestions,
                        stats={"retrieval_ms": round(t_retrieval, 1), "mentions": len(per_mention),
                               "dropped_by_context": dropped})
-    choices: dict[int, str | None] = {}
+    choices: dict[int, Choice] = {}
+    warnings: list[str] = []
+    asked = invalid = 0
     if adjudicate is not None:
-        for i, cands in enumerate(per_mention):
+        for i in _worth_asking(per_mention, calib):
             if cancelled():
+                warnings.append("cancelled")
                 break
-            choices[i] = adjudicate(note, cands)
-            if len(cands) > 1 or choices[i] is None:
-                yield SuggestEvent(kind="refined", suggestions=build(dictionary, per_mention, encounter, choices))
-    final = build(dictionary, per_mention, encounter, choices)
-    yield SuggestEvent(kind="done", suggestions=final,
+            try:
+                choice = adjudicate(note, per_mention[i])
+            except Cancelled:
+                warnings.append("cancelled")
+                break
+            except ModelError as exc:
+                warnings.append(f"The model stopped answering ({exc}); the rest comes from the dictionary.")
+                break
+            asked += 1
+            if choice is None:
+                invalid += 1
+                continue
+            choices[i] = choice
+            yield SuggestEvent(kind="refined", suggestions=build(dictionary, per_mention, encounter, choices, calib))
+    final = build(dictionary, per_mention, encounter, choices, calib)
+    yield SuggestEvent(kind="done", suggestions=final, warnings=warnings,
                        stats={"total_ms": round((time.perf_counter() - t0) * 1000, 1),
-                              "retrieval_ms": round(t_retrieval, 1), "adjudicated": len(choices)})
+                              "retrieval_ms": round(t_retrieval, 1), "mentions": len(per_mention),
+                              "adjudicated": asked, "invalid_answers": invalid})
+
+
+def _worth_asking(per_mention: list[list[Candidate]], calib: Calibration) -> list[int]:
+    """Mentions to put to the model, in note order: those whose best candidate could be shown."""
+    keep = []
+    for i, cands in enumerate(per_mention):
+        best = max(calib.confidence(_features(c, chosen=True)) for c in cands)
+        if best >= calib.threshold * ADJUDICATE_FLOOR:
+            keep.append(i)
+    return keep
+
+
+def _features(c: Candidate, *, chosen: bool = False, rejected: bool = False) -> dict[str, float]:
+    return {"score": c.score, "d": c.d, "q": c.q, "margin": min(c.margin, 0.5), "top": float(c.rank == 0),
+            "mentions": 0.25, "assessment": float(c.mention.section in ASSESSMENT),
+            "historical": float(c.mention.historical), "uncertain": float(c.mention.uncertain),
+            "billable": float(c.billable), "words": min(c.matched_words, 8) / 8,
+            "llm_chose": float(chosen), "llm_rejected": float(rejected)}
 
 
 def build(dictionary: Dictionary, per_mention: list[list[Candidate]], encounter: Encounter,
-          choices: dict[int, str | None]) -> list[Suggestion]:
+          choices: dict[int, Choice], calib: Calibration | None = None) -> list[Suggestion]:
     """Aggregate candidates by code, apply the model's choices, deduplicate, score and rank."""
-    calib = load_calibration()
+    calib = calib or load_calibration()
     by_code: dict[tuple[str, str], dict] = {}
     for i, cands in enumerate(per_mention):
-        chosen = choices.get(i, "")
+        choice = choices.get(i)
         for c in cands:
-            x = {"score": c.score, "d": c.d, "q": c.q, "margin": min(c.margin, 0.5), "top": float(c.rank == 0),
-                 "mentions": 1.0, "assessment": float(c.mention.section in ASSESSMENT),
-                 "historical": float(c.mention.historical), "uncertain": float(c.mention.uncertain),
-                 "billable": float(c.billable), "words": min(c.matched_words, 8) / 8,
-                 "llm_chose": float(chosen == c.code), "llm_rejected": float(i in choices and chosen != c.code)}
+            chosen = choice is not None and choice.code == c.code
+            x = _features(c, chosen=chosen, rejected=choice is not None and not chosen)
             key = (c.system, c.code)
             agg = by_code.get(key)
             if agg is None:
-                by_code[key] = {"best": c, "x": x, "evidence": [c.evidence], "mentions": 1}
+                by_code[key] = {"best": c, "x": x, "evidence": [c.evidence], "mentions": 1,
+                                "reason": choice.reason if chosen and choice else ""}
             else:
                 agg["mentions"] += 1
                 if c.evidence not in agg["evidence"]:
                     agg["evidence"].append(c.evidence)
                 if x["score"] + x["llm_chose"] > agg["x"]["score"] + agg["x"]["llm_chose"]:
                     agg["best"], agg["x"] = c, x
+                    if chosen and choice and choice.reason:
+                        agg["reason"] = choice.reason
     keys = set(by_code)
     out: list[Suggestion] = []
     for (system, code), agg in by_code.items():
@@ -142,9 +187,10 @@ def _reasoning(c: Candidate, agg: dict, encounter: Encounter, choices: dict) -> 
     if agg["mentions"] > 1:
         parts.append(f"Documented {agg['mentions']} times.")
     if agg["x"]["llm_chose"]:
-        parts.append("The model chose it among the dictionary's candidates.")
+        said = f" (“{agg['reason']}”)" if agg.get("reason") else ""
+        parts.append(f"The model chose it among the dictionary's candidates{said}.")
     elif agg["x"]["llm_rejected"]:
-        parts.append("The model preferred another candidate.")
+        parts.append("The model preferred another candidate, or none.")
     if c.mention.uncertain:
         parts.append("Documented as uncertain: coded as if established (inpatient).")
     if c.mention.historical:
