@@ -55,3 +55,19 @@ class ModelError(MedcoderError):
     """A language model is missing, corrupt, unsupported, or could not be fetched."""
 
     exit_code = 4
+
+
+class PreferencesError(MedcoderError):
+    """Organization preferences cannot be used or changed: a pack that is tampered with, unsigned by a trusted
+    key, malformed or too large; a rule that makes no sense; a missing signing key."""
+
+    exit_code = 5
+
+
+class UntrustedSignerError(PreferencesError):
+    """A pack is signed by a key this workstation does not trust yet; ``fingerprint`` names it, so that a person
+    can compare it with the administrator's before trusting it."""
+
+    def __init__(self, message: str, fingerprint: str):
+        super().__init__(message)
+        self.fingerprint = fingerprint
