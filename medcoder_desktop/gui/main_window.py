@@ -1,0 +1,559 @@
+"""The review window: worklist, note with highlighted evidence, suggestions to accept / reject / edit.
+
+Every decision goes to the workspace at once (committed before the key handler returns). The model and
+the dictionary are only touched on worker threads (``gui/workers.py``); moving to another note cancels
+the running suggestions and their late results are ignored.
+"""
+
+from __future__ import annotations
+
+import sys
+from typing import Any
+
+from PySide6.QtCore import Qt, QTimer, Signal
+from PySide6.QtGui import QAction, QCloseEvent, QKeySequence, QPaintEvent
+from PySide6.QtWidgets import (
+    QInputDialog, QLabel, QMainWindow, QMessageBox, QProgressBar, QSplitter, QVBoxLayout, QWidget,
+)
+
+from medcoder_desktop.core.models import SearchHit
+from medcoder_desktop.core.workspace import EncounterRecord, EncounterSummary
+from medcoder_desktop.errors import MedcoderError
+from medcoder_desktop.gui.file_actions import FileActions
+from medcoder_desktop.gui.models.suggestions_model import Row
+from medcoder_desktop.gui.search_dialog import CodeSearchDialog
+from medcoder_desktop.gui.views.encounter_panel import EncounterPanel
+from medcoder_desktop.gui.views.note_view import NoteView
+from medcoder_desktop.gui.views.suggestions import SuggestionsPanel
+from medcoder_desktop.gui.views.worklist import WorklistPanel
+from medcoder_desktop.gui.workers import EngineLoad, SuggestJob, Tasks
+
+RETRIEVAL_ONLY = "No language model: suggestions come from the dictionary alone."
+KEYS = (("A", "accept the selected code"), ("R", "reject it (Shift+R: with a reason)"),
+        ("E", "edit: replace it with another code"), ("U", "undo the last decision of this note"),
+        ("J / K or ↓ / ↑", "next / previous code"), ("N", "next note"), ("/", "search codes, add one"),
+        ("Ctrl+Enter", "mark the note coded and go to the next"), ("Ctrl+R", "suggest again"))
+
+
+class MainWindow(FileActions, QMainWindow):
+    """``engineReady(info)`` once the dictionary and model are loaded; ``suggestionsDone(encounter_id)`` when an
+    encounter's final suggestions are shown; ``firstPaint()`` once the window has been drawn."""
+
+    engineReady = Signal(dict)
+    suggestionsDone = Signal(str)
+    firstPaint = Signal()
+
+    def __init__(self, service: Any, *, seed_samples: bool = True) -> None:
+        super().__init__()
+        self.service = service
+        self.tasks = Tasks(self)
+        self.ws = service.workspace()
+        self.info: dict | None = None
+        self.record: EncounterRecord | None = None
+        self.run_id: int | None = None
+        self.job: SuggestJob | None = None
+        self.final = False
+        self.search_dialog: CodeSearchDialog | None = None
+        self.prefs_dialog: Any = None
+        self._titles: dict[str, str] = {}
+        self._states: list = []
+        self._painted = False
+        self._closed = False
+        self.quiet_errors = False  # screenshots: errors go to stderr, never to a modal box nobody can close
+        self.engine_error: BaseException | None = None
+        self.setWindowTitle("medcoder — code review")
+        self._build()
+        self._build_actions()
+        if seed_samples:
+            service.seed_samples()
+        self.refresh_worklist()
+
+    # -- layout ----------------------------------------------------------------------------------
+    def _build(self) -> None:
+        self.worklist = WorklistPanel(self)
+        self.worklist.opened.connect(self.open_encounter)
+        self.details = EncounterPanel(self)
+        self.details.changed.connect(self._detail_changed)
+        self.details.rerun.connect(self.rerun)
+        self.note = NoteView(self)
+        self.note.spanClicked.connect(self._span_clicked)
+        self.suggestions = SuggestionsPanel(self)
+        self.suggestions.selected.connect(self._row_selected)
+        note_title = QLabel("Note", self)
+        note_title.setObjectName("paneTitle")
+        center = QWidget(self)
+        col = QVBoxLayout(center)
+        col.setContentsMargins(0, 0, 0, 0)
+        col.addWidget(note_title)
+        col.addWidget(self.note, 1)
+        left = QWidget(self)
+        lcol = QVBoxLayout(left)
+        lcol.setContentsMargins(0, 0, 0, 0)
+        lcol.addWidget(self.worklist, 1)
+        details_title = QLabel("Encounter", self)
+        details_title.setObjectName("paneTitle")
+        lcol.addWidget(details_title)
+        lcol.addWidget(self.details)
+        self.splitter = QSplitter(Qt.Orientation.Horizontal, self)
+        for w in (left, center, self.suggestions):
+            self.splitter.addWidget(w)
+        self.splitter.setChildrenCollapsible(False)
+        self.splitter.setStretchFactor(1, 5)
+        self.splitter.setStretchFactor(2, 5)
+        self.splitter.setSizes([270, 640, 690])
+        self.banner = QLabel(self)
+        self.banner.setObjectName("banner")
+        self.banner.setWordWrap(True)
+        self.banner.hide()
+        root = QWidget(self)
+        layout = QVBoxLayout(root)
+        layout.setContentsMargins(10, 8, 10, 4)
+        layout.addWidget(self.banner)
+        layout.addWidget(self.splitter, 1)
+        self.setCentralWidget(root)
+
+        bar = self.statusBar()
+        self.progress_label = QLabel(self)
+        self.progress_label.setObjectName("statusItem")
+        self.progress = QProgressBar(self)
+        self.progress.setMaximumWidth(160)
+        self.progress.setMaximumHeight(10)
+        self.progress.setTextVisible(False)
+        self.progress.hide()
+        self.model_label = QLabel("Model: loading…", self)
+        self.model_label.setObjectName("statusItem")
+        self.codes_label = QLabel("", self)
+        self.codes_label.setObjectName("statusItem")
+        self.offline_label = QLabel("● Offline", self)
+        self.offline_label.setObjectName("offline")
+        self.offline_label.setToolTip("Everything runs on this computer: no note text leaves it.")
+        bar.addWidget(self.progress_label)
+        bar.addWidget(self.progress)
+        for w in (self.model_label, self.codes_label, self.offline_label):
+            bar.addPermanentWidget(w)
+
+    def _action(self, text: str, keys: str | QKeySequence.StandardKey | None, slot: Any, *,
+                menu: Any = None, tip: str = "") -> QAction:
+        action = QAction(text, self)
+        if keys is not None:
+            action.setShortcut(QKeySequence(keys))
+        if tip:
+            action.setStatusTip(tip)
+        action.triggered.connect(lambda _checked=False: slot())
+        self.addAction(action)
+        if menu is not None:
+            menu.addAction(action)
+        return action
+
+    def _build_actions(self) -> None:
+        m = self.menuBar()
+        f = m.addMenu("&File")
+        self._action("&Open note file…", QKeySequence.StandardKey.Open, self.open_note_dialog, menu=f)
+        imp = f.addMenu("&Import notes")
+        self._action("From a &folder of .txt / .md files…", None, lambda: self.import_dialog("folder"), menu=imp)
+        self._action("From a &CSV file…", None, lambda: self.import_dialog("csv"), menu=imp)
+        self._action("From a &JSONL file…", None, lambda: self.import_dialog("jsonl"), menu=imp)
+        exp = f.addMenu("&Export coded encounters")
+        self._action("As &CSV…", None, lambda: self.export_dialog("csv"), menu=exp)
+        self._action("As &JSON…", None, lambda: self.export_dialog("json"), menu=exp)
+        f.addSeparator()
+        self._action("Organization &preferences…", "Ctrl+Shift+P", self.preferences_dialog, menu=f,
+                     tip="Rules, learned preferences, and packs to share them with other workstations.")
+        self._action("&Settings…", "Ctrl+,", self.settings_dialog, menu=f)
+        f.addSeparator()
+        self._action("&Quit", QKeySequence.StandardKey.Quit, self.close, menu=f)
+
+        c = m.addMenu("&Code")
+        self.act_accept = self._action("&Accept", "A", self.accept_selected, menu=c)
+        self.act_reject = self._action("&Reject", "R", self.reject_selected, menu=c)
+        self._action("Reject with a &reason…", "Shift+R", lambda: self.reject_selected(ask_reason=True), menu=c)
+        self.act_edit = self._action("&Edit (replace with another code)…", "E", self.edit_selected, menu=c)
+        self.act_undo = self._action("&Undo last decision", "U", self.undo, menu=c)
+        self._action("&Search codes…", "/", self.search_codes, menu=c)
+        c.addSeparator()
+        self._action("Next code", "J", lambda: self.suggestions.move(1), menu=c)
+        self._action("Previous code", "K", lambda: self.suggestions.move(-1), menu=c)
+        self._action("&Next note", "N", self.next_note, menu=c)
+        self._action("Mark &coded and go to the next note", "Ctrl+Return", self.mark_coded, menu=c)
+        self._action("Mark s&kipped", None, lambda: self.set_status("skipped"), menu=c)
+        self._action("Suggest a&gain", "Ctrl+R", self.rerun, menu=c)
+        h = m.addMenu("&Help")
+        self._action("&Keyboard", "F1", self.show_keys, menu=h)
+
+    # -- start and stop --------------------------------------------------------------------------
+    def start(self, open_first: bool = True) -> None:
+        """Load the dictionary and the model in the background; open the first encounter."""
+        self._busy("Loading the code dictionary…")
+        EngineLoad(self.tasks, self.service, on_progress=self._progress, on_ready=self._engine_ready,
+                   on_failed=self._engine_failed).start()
+        if open_first and self.record is None:
+            first = self.worklist.model.id_at(0)
+            if first is not None:
+                self.open_encounter(first)
+
+    def shutdown(self) -> None:
+        """Cancel the running suggestions, join every worker thread, close the model and the workspace."""
+        if self._closed:
+            return
+        self._closed = True
+        if self.job is not None:
+            self.job.cancel()
+        if self.search_dialog is not None:
+            self.search_dialog.close()
+        if self.prefs_dialog is not None:
+            self.prefs_dialog.close()
+        self.tasks.shutdown()
+        self.service.shutdown()
+
+    def closeEvent(self, event: QCloseEvent) -> None:
+        self.shutdown()
+        super().closeEvent(event)
+
+    def showEvent(self, event: Any) -> None:
+        super().showEvent(event)
+        if not self._painted:
+            self.fit_panes()
+
+    def fit_panes(self) -> None:
+        """Worklist, note and suggestions at about 13 / 44 / 43 % of the width."""
+        w = max(900, self.splitter.width() or self.width())
+        self.splitter.setSizes([int(w * 0.13), int(w * 0.44), w - int(w * 0.13) - int(w * 0.44)])
+
+    def paintEvent(self, event: QPaintEvent) -> None:
+        super().paintEvent(event)
+        if not self._painted:
+            self._painted = True
+            QTimer.singleShot(0, self.firstPaint.emit)
+
+    def _engine_ready(self, info: dict) -> None:
+        self.info = info
+        model = info.get("model")
+        if model:
+            self.model_label.setText(f"Model: {model['name']} · {model['backend']}")
+            self.model_label.setToolTip(f"sha256 {model['sha256']}\nfrom {model.get('source', '')}")
+            self.banner.hide()
+        else:
+            self.model_label.setText("Model: none (retrieval only)")
+            reason = f" ({info['model_error']})" if info.get("model_error") else ""
+            self.banner.setText(f"{RETRIEVAL_ONLY}{reason} Choose a model in File › Settings.")
+            self.banner.show()
+        self.codes_label.setText(" · ".join(f"{k} {v}" for k, v in info.get("code_sets", {}).items()))
+        if self.job is None or self.final:
+            self._idle()
+        self.engineReady.emit(info)
+
+    def _engine_failed(self, exc: BaseException) -> None:
+        self.engine_error = exc
+        self._idle()
+        self.model_label.setText("Model: not loaded")
+        self.banner.setText(f"The code dictionary could not be loaded: {exc}")
+        self.banner.show()
+
+    # -- status bar ------------------------------------------------------------------------------
+    def _busy(self, text: str) -> None:
+        self.progress_label.setText(text)
+        self.progress.setRange(0, 0)
+        self.progress.show()
+
+    def _progress(self, stage: str, fraction: float) -> None:
+        self.progress_label.setText(stage[:1].upper() + stage[1:] + "…")
+        if fraction <= 0:  # a step that reports no progress of its own (loading the model): a busy bar
+            self.progress.setRange(0, 0)
+        else:
+            self.progress.setRange(0, 100)
+            self.progress.setValue(int(fraction * 100))
+        self.progress.show()
+
+    def _idle(self, text: str = "") -> None:
+        self.progress_label.setText(text)
+        self.progress.hide()
+
+    def message(self, text: str, ms: int = 6000) -> None:
+        self.statusBar().showMessage(text, ms)
+
+    def _error(self, exc: BaseException) -> None:
+        text = str(exc) if isinstance(exc, MedcoderError) else f"Unexpected error ({exc.__class__.__name__})."
+        if self.quiet_errors:
+            if sys.stderr is not None:
+                print(f"medcoder: {text}", file=sys.stderr)
+            return
+        QMessageBox.warning(self, "medcoder", text)
+
+    # -- worklist --------------------------------------------------------------------------------
+    def refresh_worklist(self) -> None:
+        keep = self.record.id if self.record else None
+        self.worklist.set_items(self.ws.list_encounters(), keep=keep)
+
+    def _refresh_worklist_item(self) -> None:
+        if self.record is None:
+            return
+        rec = self.ws.get_encounter(self.record.id)
+        old = next((i for i in self.worklist.model._all if i.id == rec.id), None)
+        summary = EncounterSummary(id=rec.id, status=rec.status, setting=rec.setting,
+                                   preview=old.preview if old else "",
+                                   accepted_codes=len(self.ws.current_codes(rec.id)))
+        self.worklist.update_item(summary)
+        self.record = rec
+        self.details.set_record(rec)
+
+    def next_note(self) -> None:
+        nxt = self.worklist.next_id(self.record.id if self.record else None)
+        if nxt is None:
+            self.message("That was the last note of the worklist.")
+            return
+        self.open_encounter(nxt)
+
+    def set_status(self, status: str) -> None:
+        if self.record is not None:
+            self.ws.set_status(self.record.id, status)
+            self._refresh_worklist_item()
+
+    def mark_coded(self) -> None:
+        if self.record is not None:
+            self.set_status("coded")
+            self.message(f"{self.record.id} marked coded.")
+            self.next_note()
+
+    # -- one encounter ---------------------------------------------------------------------------
+    def open_encounter(self, encounter_id: str, *, rerun: bool = False) -> None:
+        """Show an encounter and start its suggestions (the saved run when still valid, unless ``rerun``)."""
+        if self._closed:
+            return
+        if self.job is not None:
+            self.job.cancel()
+            self.job = None
+        try:
+            rec = self.ws.get_encounter(encounter_id)
+        except MedcoderError as exc:
+            self._error(exc)
+            return
+        changed = self.record is None or self.record.id != rec.id
+        self.record, self.run_id, self.final = rec, None, False
+        self.details.set_record(rec)
+        self.worklist.select(rec.id, emit=False)
+        if changed:
+            sections = self.service.note_sections(rec.note)
+            headings = [(s.start, min(s.end, s.start + len(s.heading) + 1)) for s in sections if s.heading]
+            self.note.set_note(rec.note, headings)
+            self.suggestions.model.clear()
+        self._refresh_states()
+        self.suggestions.update_title("finding codes…")
+        self._busy("Finding codes…")
+        job = SuggestJob(self.tasks, self.service, rec.id, rec.note, rec.to_encounter(), reuse=not rerun,
+                         on_event=lambda ev: self._on_event(job, ev),
+                         on_done=lambda ev, run: self._on_done(job, ev, run),
+                         on_failed=lambda exc: self._on_failed(job, exc), on_progress=self._progress)
+        self.job = job
+        job.start()
+
+    def rerun(self) -> None:
+        if self.record is not None:
+            self.open_encounter(self.record.id, rerun=True)
+
+    def _on_event(self, job: SuggestJob, event: Any) -> None:
+        if job is not self.job:
+            return
+        self._show_suggestions(event.suggestions)
+        if event.kind == "candidates" and self.info and self.info.get("model"):
+            self._busy("Refining with the model…")
+            self.suggestions.update_title("the model is checking…")
+
+    def _on_done(self, job: SuggestJob, event: Any, run: Any) -> None:
+        if job is not self.job:
+            return
+        self.final = True
+        self.run_id = run.id if run is not None else None
+        self._show_suggestions(event.suggestions if event is not None else run.suggestions)
+        warnings = [w for w in (event.warnings if event is not None else []) if w != "cancelled"]
+        ms = event.stats.get("total_ms") if event is not None else None
+        self._idle(" ".join(warnings) if warnings else (f"Suggestions ready in {ms:.0f} ms." if ms is not None
+                                                       else "Suggestions from the saved run."))
+        self.suggestions.update_title()
+        self.suggestionsDone.emit(job.encounter_id)
+
+    def _on_failed(self, job: SuggestJob, exc: BaseException) -> None:
+        if job is not self.job:
+            return
+        self.final = True
+        self._idle()
+        self.suggestions.update_title()
+        self.message(f"No suggestions: {exc}", 15000)
+        self.suggestionsDone.emit(job.encounter_id)
+
+    def _show_suggestions(self, suggestions: list) -> None:
+        keep = self.suggestions.current()
+        self.suggestions.model.set_suggestions(suggestions)
+        self.suggestions.model.set_states(self._states, self._titles)
+        if keep is None or not self.suggestions.select_code(keep.code, keep.system):
+            self.suggestions.select_row(0)
+        self._highlight()
+        self.suggestions.update_title()
+
+    def _refresh_states(self) -> None:
+        if self.record is None:
+            return
+        self._states = self.ws.current_codes(self.record.id, include_rejected=True)
+        keep = self.suggestions.current()
+        self.suggestions.model.set_states(self._states, self._titles)
+        if keep is not None:
+            self.suggestions.select_code(keep.code, keep.system)
+        self.suggestions.show_row(self.suggestions.current())
+        self._highlight()
+        missing = {(s.system, s.code) for s in self._states if s.action == "add" and s.code not in self._titles}
+        for system in {s for s, _ in missing}:
+            codes = [c for s, c in missing if s == system]
+            self.tasks.run(lambda codes=codes, system=system: self.service.code_titles(codes, system),
+                           self._got_titles, lane="lookup")
+
+    def _got_titles(self, titles: dict[str, str]) -> None:
+        self._titles.update(titles)
+        if titles and not self._closed:
+            self.suggestions.model.set_states(self._states, self._titles)
+
+    # -- note and selection ----------------------------------------------------------------------
+    def _row_selected(self, _row: Row | None) -> None:
+        self._highlight()
+
+    def _highlight(self) -> None:
+        current = self.suggestions.current()
+        selected = [(e.start, e.end) for e in current.evidence] if current else []
+        others = [(e.start, e.end) for r in self.suggestions.model.rows() if r is not current and r.suggested
+                  for e in r.evidence]
+        self.note.highlight(selected, others)
+
+    def _span_clicked(self, index: int) -> None:
+        rows = self.suggestions.model.rows()
+        hits = [i for i, r in enumerate(rows) if any(e.start <= index < e.end for e in r.evidence)]
+        if not hits:
+            return
+        current = self.suggestions.current_row()
+        # A second click on words behind several codes moves to the next of them.
+        later = [i for i in hits if i > current] if current in hits else hits
+        self.suggestions.select_row((later or hits)[0])
+
+    # -- decisions -------------------------------------------------------------------------------
+    def _decide(self, action: str, code: str, system: str, *, reason: str | None = None,
+                replaced: str | None = None) -> bool:
+        if self.record is None:
+            return False
+        try:
+            self.ws.record_decision(self.record.id, code, system, action, run_id=self.run_id, reason=reason,
+                                    replaced_code=replaced)
+        except MedcoderError as exc:
+            self._error(exc)
+            return False
+        self._refresh_states()
+        self._refresh_worklist_item()
+        return True
+
+    def accept_selected(self) -> None:
+        row = self.suggestions.current()
+        if row is None:
+            return
+        state = self.suggestions.model.state(row)
+        if state is not None and state.action in ("accept", "add"):
+            self.suggestions.move(1)
+            return
+        if self._decide("accept", row.code, row.system):
+            self.message(f"Accepted {row.code}.")
+            self.suggestions.move(1)
+
+    def reject_selected(self, ask_reason: bool = False) -> None:
+        row = self.suggestions.current()
+        if row is None:
+            return
+        reason = None
+        if ask_reason:
+            text, ok = QInputDialog.getText(self, "Reject", f"Why is {row.code} not right? (optional)")
+            if not ok:
+                return
+            reason = text.strip() or None
+        if self._decide("reject", row.code, row.system, reason=reason):
+            self.message(f"Rejected {row.code}.")
+            self.suggestions.move(1)
+
+    def edit_selected(self) -> None:
+        row = self.suggestions.current()
+        if row is None or row.confidence is None:
+            return
+        query = row.evidence[0].text if row.evidence else row.title
+        dialog = self._open_search(query, replacing=row.code, system=row.system)
+        dialog.chosen.connect(lambda hit, row=row: self._edited(row, hit))
+
+    def _edited(self, row: Row, hit: SearchHit) -> None:
+        if hit.system != row.system:
+            QMessageBox.information(self, "medcoder", f"Replace {row.code} with a {row.system} code.")
+            return
+        if hit.code == row.code:
+            self.message(f"{row.code} is already the suggested code: nothing changed.")
+            return
+        self._titles[hit.code] = hit.title
+        if self._decide("edit", hit.code, hit.system, replaced=row.code):
+            self.message(f"{row.code} replaced with {hit.code}.")
+
+    def search_codes(self) -> None:
+        dialog = self._open_search("", replacing=None)
+        dialog.chosen.connect(self._added)
+
+    def _added(self, hit: SearchHit) -> None:
+        self._titles[hit.code] = hit.title
+        if self._decide("add", hit.code, hit.system):
+            self.suggestions.select_code(hit.code, hit.system)
+            self.message(f"Added {hit.code}.")
+
+    def _open_search(self, query: str, *, replacing: str | None, system: str | None = None) -> CodeSearchDialog:
+        if self.search_dialog is not None:
+            self.search_dialog.close()
+        systems = list((self.info or {}).get("code_sets", {})) or ["ICD-10-CM", "ICD-10-PCS"]
+        dialog = CodeSearchDialog(self.tasks, self.service, self, query=query, replacing=replacing,
+                                  systems=systems)
+        if system is not None and dialog.system.findData(system) >= 0:
+            dialog.system.setCurrentIndex(dialog.system.findData(system))
+        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        dialog.destroyed.connect(lambda *_: setattr(self, "search_dialog", None))
+        dialog.finished.connect(lambda _result: self._back_to_table())
+        self.search_dialog = dialog
+        dialog.open()
+        dialog.search_now()
+        return dialog
+
+    def _back_to_table(self) -> None:
+        # Keys go to the table again once a dialog closes (some platforms leave no window active).
+        if not self._closed:
+            self.activateWindow()
+            self.suggestions.table.setFocus(Qt.FocusReason.OtherFocusReason)
+
+    def undo(self) -> None:
+        if self.record is None:
+            return
+        try:
+            d = self.ws.undo_last_decision(self.record.id)
+        except MedcoderError as exc:
+            self._error(exc)
+            return
+        if d is None:
+            self.message("Nothing to undo for this note.")
+            return
+        self._refresh_states()
+        self._refresh_worklist_item()
+        self.suggestions.select_code(d.replaced_code or d.code)
+        self.message(f"Undone: {d.action} {d.code}.")
+
+    def _detail_changed(self, field: str, value: Any) -> None:
+        if self.record is None:
+            return
+        try:
+            self.record = self.ws.update_encounter(self.record.id, **{field: value})
+        except MedcoderError as exc:
+            self.details.set_record(self.record)
+            self.details.show_error(str(exc))
+            return
+        self.details.set_record(self.record)
+        if field == "setting":
+            self.rerun()  # the setting changes which diagnoses are coded
+        else:
+            self.message("Saved. Suggest again (Ctrl+R) to use the new details.")
+
+    def show_keys(self) -> None:
+        rows = "".join(f"<tr><td><b>{k}</b>&nbsp;&nbsp;</td><td>{v}</td></tr>" for k, v in KEYS)
+        QMessageBox.information(self, "Keyboard", f"<table>{rows}</table>")
