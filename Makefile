@@ -20,6 +20,8 @@ test: $(STAMP)
 
 bench: $(STAMP)
 	$(VENV)/bin/python bench/phrase_accuracy.py
+	$(VENV)/bin/python bench/note_accuracy.py
+	$(VENV)/bin/python bench/latency.py
 
 clean:
 	rm -rf $(VENV) .pytest_cache

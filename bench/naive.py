@@ -7,7 +7,7 @@ counted as invalid by the evaluation.
 
 from __future__ import annotations
 
-CODE_PATTERN = r"^[A-TV-Z][0-9][0-9A-Z](\.[0-9A-Z]{1,4})?$"
+CODE_PATTERN = r"^[A-TV-Z][0-9][0-9A-Z]([.][0-9A-Z]{1,4})?$"  # "\." crashes llama.cpp's grammar parser
 MAX_NOTE_CHARS = 6000  # the note is cut to fit the context window with room for the answer
 SCHEMA = {
     "type": "object",

@@ -11,6 +11,7 @@ from typing import Any
 
 from medcoder_desktop import __version__
 from medcoder_desktop.cli_model import add_model_commands
+from medcoder_desktop.cli_prefs import add_prefs_commands
 from medcoder_desktop.errors import MedcoderError
 
 MODEL_HELP = ("A GGUF file, a name from `medcoder model list`, or none for retrieval only (default: the settings, "
@@ -183,6 +184,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--version", action="version", version=f"medcoder {__version__}")
     sub = p.add_subparsers(dest="command", metavar="COMMAND")
     add_model_commands(sub)
+    add_prefs_commands(sub)
 
     codes = sub.add_parser("codes", help="Build, inspect, search and import code sets.")
     csub = codes.add_subparsers(dest="codes_command", metavar="ACTION", required=True)
@@ -233,6 +235,19 @@ def build_parser() -> argparse.ArgumentParser:
     de.add_argument("--model", help=MODEL_HELP)
     de.set_defaults(func=cmd_demo)
     gui = sub.add_parser("gui", help="Open the window (a demo in the terminal when there is no display).")
+    gui.add_argument("--note", help="Open this note file (added to the workspace when it is not there yet).")
+    gui.add_argument("--setting", choices=("outpatient", "inpatient"), help="The note's setting.")
+    gui.add_argument("--model", help=MODEL_HELP)
+    gui.add_argument("--screenshot", metavar="PATH",
+                     help="Wait for the note's final suggestions, select the first, save a PNG of the window "
+                          "and exit (works without a display).")
+    gui.add_argument("--search", metavar="QUERY", help="With --screenshot: show the code search dialog for QUERY.")
+    gui.add_argument("--settings", action="store_true", help="With --screenshot: show the settings dialog.")
+    gui.add_argument("--prefs", action="store_true",
+                     help="With --screenshot: show the organization preferences view.")
+    gui.add_argument("--keys", help="With --screenshot: keys to type first, as a coder would (e.g. AAR).")
+    gui.add_argument("--size", metavar="WxH", help="With --screenshot: the window's size (default 1920x1080).")
+    gui.add_argument("--startup-probe", action="store_true", help=argparse.SUPPRESS)  # bench/startup.py
     gui.set_defaults(func=cmd_gui)
     return p
 
@@ -244,10 +259,17 @@ def has_display() -> bool:
 
 
 def cmd_gui(args: argparse.Namespace) -> int:
-    # The review window is not part of this build yet: with or without a display, show the demo.
-    if has_display():
-        print("The review window is not part of this build yet; showing the terminal demo.", file=sys.stderr)
-    return cmd_demo(args)
+    headless_run = bool(getattr(args, "screenshot", None) or getattr(args, "startup_probe", False))
+    if headless_run and not has_display():
+        os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")  # a screenshot needs no screen
+    if not (headless_run or has_display()):
+        return cmd_demo(args)
+    try:
+        from medcoder_desktop.gui.app import run
+    except ImportError as exc:  # a build without Qt: the terminal demo still shows what the product does
+        print(f"medcoder: the window cannot start ({exc}); showing the terminal demo.", file=sys.stderr)
+        return cmd_demo(args)
+    return run(args)
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import threading
 import time
 from pathlib import Path
@@ -40,6 +41,7 @@ class CodingService:
         self._resolved = False
         self.last_adjudicator = None
         self.last_warnings: list[str] = []
+        self._preferences = None  # PreferencesManager, made on first use
 
     # -- dictionary ------------------------------------------------------------------------------
     def dictionary(self, progress: Progress = _quiet) -> Dictionary:
@@ -146,7 +148,8 @@ class CodingService:
         self.last_adjudicator = adjudicator
         threshold = self.settings.confidence_threshold
         for event in suggest_events(d, note, encounter, adjudicate=adjudicator, cancelled=cancel.is_set,
-                                    model_sha256=rt.sha256 if rt is not None else None):
+                                    model_sha256=rt.sha256 if rt is not None else None,
+                                    preferences=self.preferences_manager().ranker()):
             if threshold is not None:  # the user's own display threshold
                 for s in event.suggestions:
                     s.suggested = s.confidence >= threshold
@@ -177,6 +180,46 @@ class CodingService:
                      "load_seconds": round(rt.load_seconds, 3)}
         return {"mode": self.mode(), "model": model, "code_sets": self.dictionary().code_sets()}
 
+    # -- organization preferences (core/preferences) ----------------------------------------------
+    def preferences_manager(self):
+        """Rules, learning, packs and keys (``PreferencesManager``); its ``keys`` is the ``KeyRing``."""
+        if self._preferences is None:
+            from medcoder_desktop.core.preferences import PreferencesManager
+
+            self._preferences = PreferencesManager(self.paths, self.dictionary)
+        return self._preferences
+
+    def preferences(self):
+        """The active preferences as a ``PreferencesSummary`` (rules, sources, strongest learned shifts)."""
+        return self.preferences_manager().summary()
+
+    def learn_preferences(self, gold_path: Path, progress: Progress = _quiet):
+        """Learn from historically coded notes (gold JSONL), retrieval only; returns a ``LearnReport``."""
+        return self.preferences_manager().learn_gold(Path(gold_path), progress)
+
+    def learn_from_workspace(self):
+        """Learn from the coders' decisions in this data folder's workspace; returns a ``LearnReport``."""
+        from medcoder_desktop.core.workspace import Workspace
+
+        with Workspace.open_default(self.paths) as workspace:
+            return self.preferences_manager().learn_workspace(workspace)
+
+    def export_preferences(self, path: Path, *, organization: str | None = None, author: str | None = None):
+        """Write a pack signed with this workstation's key; returns an ``ExportReport``."""
+        return self.preferences_manager().export(Path(path), organization=organization, author=author)
+
+    def import_preferences(self, path: Path, *, trust_signer: bool = False):
+        """Verify and merge a pack, all or nothing; returns a ``PackImportReport`` (conflicts, unknown codes)."""
+        return self.preferences_manager().import_pack(Path(path), trust_signer=trust_signer)
+
+    def add_rule(self, kind: str, code: str, *, over: str | None = None, add: str | None = None,
+                 setting: str | None = None, payer: str | None = None):
+        """Add (or find) an explicit rule: ``prefer`` code ``over``, ``never`` code, ``pair`` code ``add``."""
+        return self.preferences_manager().add_rule(kind, code, over=over, add=add, setting=setting, payer=payer)
+
+    def remove_rule(self, rule_id: int):
+        return self.preferences_manager().remove_rule(rule_id)
+
     # -- evaluation ------------------------------------------------------------------------------
     def evaluate(self, gold_file: Path, *, limit: int | None = None) -> EvalResult:
         """Score suggestions on a gold JSONL file (phrases: the query is the text; notes: the pipeline)."""
@@ -206,3 +249,157 @@ class CodingService:
     def _rank_hits(self, item: GoldItem) -> list[SearchHit]:
         text = item.text.strip()
         return self.dictionary().search(text[:2000], limit=10) if text else []
+
+    # -- the review window -----------------------------------------------------------------------
+    # What the window needs beyond suggestions: the workspace, runs kept as shown, sections to draw.
+    def _workspace_lock(self) -> threading.Lock:
+        # Created on first use (dict.setdefault is atomic), and apart from the dictionary's lock, which a
+        # first-start dictionary build holds for many seconds.
+        return self.__dict__.setdefault("_ws_lock", threading.Lock())
+
+    def workspace(self):
+        """The coder's workspace (encounters, runs, decisions, audit log), opened on first use.
+
+        Decisions are recorded under the settings' user name (else the OS user).
+
+        Raises:
+            WorkspaceError: the workspace file cannot be opened or was made by a newer version.
+        """
+        from medcoder_desktop.core.workspace import Workspace
+
+        with self._workspace_lock():
+            ws = self.__dict__.get("_workspace")
+            if ws is None:
+                self.paths.ensure()
+                ws = self._workspace = Workspace(self.paths.workspace_db, user=self.settings.user_name)
+            return ws
+
+    def shutdown(self) -> None:
+        """``close()``, and close the workspace too (the window calls this when it closes)."""
+        self.close()
+        with self._workspace_lock():
+            ws = self.__dict__.pop("_workspace", None)
+        if ws is not None:
+            ws.close()
+
+    def note_sections(self, note: str):
+        """The note's headed sections (list of ``Section``, character offsets into ``note``)."""
+        from medcoder_desktop.core.engine.text import sections
+
+        return sections(note)
+
+    def seed_samples(self):
+        """On a first start (no encounter at all), add the bundled sample notes so that there is something to
+        review. Returns the ids added (none when the workspace already holds encounters)."""
+        from medcoder_desktop.core.workspace.models import EncounterDetails
+        from medcoder_desktop.paths import resource
+
+        ws = self.workspace()
+        if ws.list_encounters(limit=1):
+            return []
+        added = []
+        for path in sorted(resource("samples").glob("*.txt")):
+            setting = "inpatient" if path.stem.startswith("inpatient") else self.settings.default_setting
+            ws.add_encounter(path.stem, path.read_text(encoding="utf-8"), EncounterDetails(setting=setting),
+                             source_file=path.name)
+            added.append(path.stem)
+        return added
+
+    def open_note_file(self, path: Path, setting: str | None = None):
+        """The encounter of one note file, added to the workspace when it is not there yet.
+
+        The id is the file's name without extension (``-2``, ``-3`` ... when that id holds another note).
+        ``setting`` (outpatient / inpatient) is applied when given.
+
+        Raises:
+            InvalidInputError: the file is missing, empty, binary, not UTF-8 or too large.
+        """
+        from medcoder_desktop.core.notefile import read_note
+        from medcoder_desktop.core.workspace.models import EncounterDetails
+
+        path = Path(path)
+        note = read_note(path)
+        ws = self.workspace()
+        base = path.stem.strip() or "note"
+        candidate, n = base, 1
+        while ws.has_encounter(candidate):
+            record = ws.get_encounter(candidate)
+            if record.note == note:
+                if setting and record.setting != setting:
+                    record = ws.update_encounter(candidate, setting=setting)
+                return record
+            n += 1
+            candidate = f"{base}-{n}"
+        details = EncounterDetails(setting=setting or self.settings.default_setting)
+        return ws.add_encounter(candidate, note, details, source_file=str(path))
+
+    def record_run(self, encounter_id: str, event: SuggestEvent, started_at: str | None = None):
+        """Keep a finished run's suggestions, as shown, in the workspace (with model and code-set versions)."""
+        info = self.info()
+        model = info["model"] or {}
+        return self.workspace().save_run(
+            encounter_id, event.suggestions, mode=info["mode"], model_name=model.get("name"),
+            model_sha256=model.get("sha256"), code_sets=info["code_sets"],
+            timings={k: float(v) for k, v in event.stats.items()}, started_at=started_at)
+
+    def reusable_run(self, encounter_id: str):
+        """The encounter's latest run when the loaded model and code sets would make it again and the
+        encounter's details have not changed since; None otherwise (then suggest again)."""
+        ws = self.workspace()
+        run = ws.latest_run(encounter_id)
+        if run is None:
+            return None
+        info = self.info()
+        sha = info["model"]["sha256"] if info["model"] else None
+        if run.mode != info["mode"] or run.model_sha256 != sha or run.code_sets != info["code_sets"]:
+            return None
+        finished = run.finished_at or run.started_at
+        if any(e.action == "encounter.update" and e.at > finished for e in ws.audit_entries(encounter_id)):
+            return None  # age, sex, setting ... changed since: they change what is right
+        version = self.preferences_manager().store.version()
+        if version is not None:
+            changed = dt.datetime.fromtimestamp(version[0] / 1e9, dt.timezone.utc).isoformat(timespec="milliseconds")
+            if changed >= finished:
+                return None  # organization preferences changed since: they change the ranking
+        threshold = self.settings.confidence_threshold
+        if threshold is None:  # the calibrated one, as a fresh run would use
+            from medcoder_desktop.core.engine.confidence import load_calibration
+
+            threshold = load_calibration(sha).threshold
+        for s in run.suggestions:
+            s.suggested = s.confidence >= threshold
+        return run
+
+    def code_titles(self, codes, system: str) -> dict[str, str]:
+        """Titles of codes of one system (codes not in the dictionary are left out)."""
+        wanted = sorted({c for c in codes if c})
+        if not wanted:
+            return {}
+        db = self.dictionary().db
+        out: dict[str, str] = {}
+        for i in range(0, len(wanted), 500):
+            part = wanted[i:i + 500]
+            marks = ",".join("?" * len(part))
+            for code, title in db.execute(f"select code, title from codes where system = ? and code in ({marks})",
+                                          [system, *part]):
+                out[code] = title
+        return out
+
+    def apply_settings(self, settings: Settings) -> bool:
+        """Save ``settings`` and use them from now on. Returns True when the model must be loaded again
+        (model, threads or GPU layers changed); the next ``runtime()`` call loads it."""
+        from medcoder_desktop.core.settings import save_settings
+        from medcoder_desktop.core.workspace.store import resolve_user
+
+        save_settings(self.paths, settings)
+        old, self.settings = self.settings, settings
+        ws = self.__dict__.get("_workspace")
+        if ws is not None:
+            ws.user = resolve_user(settings.user_name)
+        if old.model_path != settings.model_path:
+            self.use_model(None)  # a model chosen in the settings wins over the one given at start
+            return True
+        if (old.threads, old.gpu_layers) != (settings.threads, settings.gpu_layers):
+            self.use_model(self._model_spec)
+            return True
+        return False

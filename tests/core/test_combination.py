@@ -80,3 +80,10 @@ def test_inpatient_sample(dictionary) -> None:
     assert {"I13.0", "E11.22", "N18.32", "I50.23", "E87.6"} <= set(got)
     assert "I10" not in got and "Z85.3" in got  # remote breast cancer: personal history
     assert not any(c.startswith("I63") for c in got)  # the mother's stroke
+
+
+def test_external_causes_only_with_an_injury(dictionary) -> None:
+    calm = codes(dictionary, "HPI: Home glucose readings run 250-300. He enjoys running and swimming.")
+    assert not any(c[0] in "VWXY" for c in calm)
+    hurt = codes(dictionary, "Fracture of the right radius after a fall from a ladder while running.")
+    assert any(c.startswith("S52") for c in hurt)

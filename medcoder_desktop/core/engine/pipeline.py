@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Iterator
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
 from pydantic import BaseModel, Field
 
@@ -21,6 +21,9 @@ from medcoder_desktop.core.engine.retrieve import Candidate, candidates_for, sys
 from medcoder_desktop.core.engine.text import mentions
 from medcoder_desktop.core.models import Encounter, Evidence, Mention, Suggestion
 from medcoder_desktop.errors import InvalidInputError, ModelError
+
+if TYPE_CHECKING:
+    from medcoder_desktop.core.preferences.ranking import PreferenceRanker
 
 MAX_NOTE_CHARS = 200_000
 DROP = {"negated": "negated", "family": "family history", "hypothetical": "hypothetical"}
@@ -61,8 +64,12 @@ def suggest_events(
     adjudicate: Adjudicator | None = None,
     cancelled: Callable[[], bool] = lambda: False,
     model_sha256: str | None = None,
+    preferences: PreferenceRanker | None = None,
 ) -> Iterator[SuggestEvent]:
-    """Suggestions for one note: a ``candidates`` event, ``refined`` events, then ``done``."""
+    """Suggestions for one note: a ``candidates`` event, ``refined`` events, then ``done``.
+
+    ``preferences``: the organization's (core/preferences), applied by ``build``; None changes nothing.
+    """
     note = validate_note(note)
     encounter = encounter or Encounter()
     t0 = time.perf_counter()
@@ -80,9 +87,10 @@ def suggest_events(
             per_mention.append(cands)
     if "ICD-10-CM" in systems:
         per_mention = add_combinations(dictionary, note, kept, per_mention)
+        per_mention = _external_causes_with_injuries_only(per_mention)
     t_retrieval = (time.perf_counter() - t0) * 1000
     calib = load_calibration(model_sha256 if adjudicate is not None else None)
-    suggestions = build(dictionary, per_mention, encounter, {}, calib)
+    suggestions = build(dictionary, per_mention, encounter, {}, calib, preferences)
     yield SuggestEvent(kind="candidates", suggestions=suggestions,
                        stats={"retrieval_ms": round(t_retrieval, 1), "mentions": len(per_mention),
                               "dropped_by_context": dropped})
@@ -107,12 +115,23 @@ def suggest_events(
                 invalid += 1
                 continue
             choices[i] = choice
-            yield SuggestEvent(kind="refined", suggestions=build(dictionary, per_mention, encounter, choices, calib))
-    final = build(dictionary, per_mention, encounter, choices, calib)
+            yield SuggestEvent(kind="refined",
+                               suggestions=build(dictionary, per_mention, encounter, choices, calib, preferences))
+    final = build(dictionary, per_mention, encounter, choices, calib, preferences)
     yield SuggestEvent(kind="done", suggestions=final, warnings=warnings,
                        stats={"total_ms": round((time.perf_counter() - t0) * 1000, 1),
                               "retrieval_ms": round(t_retrieval, 1), "mentions": len(per_mention),
                               "adjudicated": asked, "invalid_answers": invalid})
+
+
+def _external_causes_with_injuries_only(per_mention: list[list[Candidate]]) -> list[list[Candidate]]:
+    """External-cause codes (V00-Y99: "activity, running", "fall on same level") only describe how an
+    injury happened (guideline I.C.20): without an injury code (S/T) among the note's best candidates,
+    they are dropped."""
+    if any(c.system == "ICD-10-CM" and c.code[:1] in "ST" and c.rank == 0 for cands in per_mention for c in cands):
+        return per_mention
+    kept = [[c for c in cands if not (c.system == "ICD-10-CM" and c.code[:1] in "VWXY")] for cands in per_mention]
+    return [c for c in kept if c]
 
 
 def _worth_asking(per_mention: list[list[Candidate]], calib: Calibration) -> list[int]:
@@ -134,8 +153,10 @@ def _features(c: Candidate, *, chosen: bool = False, rejected: bool = False) -> 
 
 
 def build(dictionary: Dictionary, per_mention: list[list[Candidate]], encounter: Encounter,
-          choices: dict[int, Choice], calib: Calibration | None = None) -> list[Suggestion]:
-    """Aggregate candidates by code, apply the model's choices, deduplicate, score and rank."""
+          choices: dict[int, Choice], calib: Calibration | None = None,
+          preferences: PreferenceRanker | None = None) -> list[Suggestion]:
+    """Aggregate candidates by code, apply the model's choices, deduplicate, score, apply the organization's
+    preferences (learned shifts and rules, after confidence: see core/preferences/ranking.py) and rank."""
     calib = calib or load_calibration()
     by_code: dict[tuple[str, str], dict] = {}
     for i, cands in enumerate(per_mention):
@@ -171,6 +192,8 @@ def build(dictionary: Dictionary, per_mention: list[list[Candidate]], encounter:
             source="llm" if agg["x"]["llm_chose"] else "retrieval", context=c.mention.context,
             suggested=conf >= calib.threshold,
         ))
+    if preferences is not None:
+        out = preferences.apply(out, encounter, calib.threshold)
     out.sort(key=lambda s: (-s.confidence, s.evidence[0].start if s.evidence else 0))
     return out
 
