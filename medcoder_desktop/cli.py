@@ -121,7 +121,7 @@ def cmd_codes_import(args: argparse.Namespace) -> int:
 def cmd_eval(args: argparse.Namespace) -> int:
     service = _service(args.model)
     service.runtime(progress=_Progress())
-    result = service.evaluate(Path(args.gold), limit=args.limit)
+    result = service.evaluate(Path(args.gold), limit=args.limit, setting=args.setting)
     report = None
     if args.out:
         from medcoder_desktop.core.report import write_report
@@ -217,6 +217,8 @@ def build_parser() -> argparse.ArgumentParser:
     ev.add_argument("gold", help="Gold JSONL: one {id, text, codes, ...} a line.")
     ev.add_argument("--model", help=MODEL_HELP)
     ev.add_argument("--limit", type=int, help="Only the first N items.")
+    ev.add_argument("--setting", choices=("outpatient", "inpatient"),
+                    help="The setting of notes whose gold names none (default: the settings' default setting).")
     ev.add_argument("--out", help="Folder for eval.json (the full result) and report.html (scores and plots).")
     ev.add_argument("--json", action="store_true", help="Print one JSON document.")
     ev.set_defaults(func=cmd_eval)

@@ -221,9 +221,13 @@ class CodingService:
         return self.preferences_manager().remove_rule(rule_id)
 
     # -- evaluation ------------------------------------------------------------------------------
-    def evaluate(self, gold_file: Path, *, limit: int | None = None) -> EvalResult:
-        """Score suggestions on a gold JSONL file (phrases: the query is the text; notes: the pipeline)."""
+    def evaluate(self, gold_file: Path, *, limit: int | None = None, setting: str | None = None) -> EvalResult:
+        """Score suggestions on a gold JSONL file (phrases: the query is the text; notes: the pipeline).
+
+        A note whose gold names no setting is coded as ``setting`` (default: the settings' default setting),
+        as the window codes a note imported without one."""
         items = read_gold(gold_file, limit=limit)
+        default_setting = setting or self.settings.default_setting
         d = self.dictionary()
         d.engine  # load before the clock starts
         mode = self.mode()
@@ -235,7 +239,7 @@ class CodingService:
             text = item.text.strip()
             if not text:
                 return []
-            suggestions, _ = self.suggest(text, Encounter(setting=item.setting or "outpatient"))
+            suggestions, _ = self.suggest(text, Encounter(setting=item.setting or default_setting))
             shown[item.id] = [s.code for s in suggestions if s.suggested]
             return [(s.code, s.confidence) for s in suggestions]
 

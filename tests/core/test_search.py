@@ -87,3 +87,18 @@ def test_nonsense_finds_nothing_and_bad_queries_are_errors(dictionary: Dictionar
         dictionary.search("   ")
     with pytest.raises(InvalidInputError, match="at most"):
         dictionary.search("pain " * 1000)
+
+
+@pytest.mark.parametrize(("header", "default"), [("E11", "E11.9"), ("J18", "J18.9"), ("D49", "D49.9"),
+                                                 ("R59", "R59.9"), ("N39.4", None)])
+def test_a_header_defaults_to_its_own_unspecified_child(dictionary: Dictionary, header: str,
+                                                        default: str | None) -> None:
+    # D49.0 "Neoplasm of unspecified behavior of digestive system" repeats its header's "unspecified":
+    # the default is D49.9 "... of unspecified site".
+    got = dictionary.default_billable("ICD-10-CM", header)
+    assert (got[0] if got else None) == default
+
+
+def test_each_code_is_listed_once_with_its_header_default(dictionary: Dictionary) -> None:
+    codes = [h.code for h in dictionary.search("congenital pneumonia", limit=10)]
+    assert len(codes) == len(set(codes)) and codes[:2] == ["P23.9", "P23"]

@@ -74,7 +74,7 @@ class Dictionary(DictionaryStore):
             _, system, code, title, billable = rows[r.code_rowid]
             hit = SearchHit(code=code, system=system, title=title, billable=bool(billable),
                             score=round(min(1.0, r.score), 4))
-            if not billable and (default := self.default_billable(system, code)) and default[0] not in seen:
+            if not billable and (default := self.default_billable(system, code)) and (system, default[0]) not in seen:
                 # The header's own default ("E11" -> E11.9 without complications) comes first.
                 seen.add((system, default[0]))
                 hits.append(SearchHit(code=default[0], system=system, title=default[1], billable=True,
@@ -106,8 +106,15 @@ class Dictionary(DictionaryStore):
             "and level != 'extension' and code like ? order by seq",
             [system, code, like + "%"],
         ).fetchall()
+        own = (self.db.execute("select title from codes where system = ? and code = ?", [system, code]).fetchone()
+               or ("",))[0].lower()
+        for child, title in rows:  # J18 "Pneumonia, unspecified organism" is J18.9, worded the same
+            if title.lower() == own:
+                return child, title
         for wanted in ("without complication", ", unspecified", "unspecified"):
             for child, title in rows:
-                if wanted in title.lower():
+                # the child's own "unspecified", not one it repeats from the header ("Neoplasm of unspecified
+                # behavior of digestive system" is not what "Neoplasms of unspecified behavior" defaults to)
+                if title.lower().count(wanted) > own.count(wanted):
                     return child, title
         return None

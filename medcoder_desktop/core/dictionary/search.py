@@ -33,6 +33,8 @@ from medcoder_desktop.core.dictionary.textnorm import STOPWORDS, abbreviations, 
 FUZZY_CUTOFF = 74.0
 STRICT_FUZZY = 0.87
 NON_BILLABLE = 0.97  # a category or subcategory ranks below an equally good billable code
+SUBSPAN_WORDS = 6  # longest wording looked up inside a query
+SUBSPAN_EXTRA = 0.2  # and a little more: a complete wording beats a partial one of equal coverage
 DOTTED_LETTERS = {"l": "left", "r": "right", "b": "bilateral"}
 CANDIDATES = 400
 
@@ -273,10 +275,25 @@ class SearchEngine:
         score = np.sqrt(q_cov) * d_cov
         score = np.where(ix.code_billable[ix.doc_code[cand]] == 1, score, score * NON_BILLABLE)
         score += np.where(ix.doc_kind[cand] == KIND_TITLE, 0.001, 0.0)
-        for d in self.key_docs.get(doc_key([max(s.alts, key=s.alts.get) for s in slots]), []):
+        best = [max(s.alts, key=s.alts.get) for s in slots]
+        for d in self.key_docs.get(doc_key(best), []):
             i = int(np.searchsorted(cand, d))  # an exact wording (any word order) ranks first
             if i < cand.size and cand[i] == d:
                 score[i] += 1.0
+        if len(slots) > 1:
+            # A complete wording inside a longer query ("... history to mention was hypertension") scores as
+            # if the query held all of its words (d = 1), and a little more: above partial matches of the
+            # same words, below documents that hold much more of the query.
+            inside: set[int] = set()
+            for a in range(len(slots)):
+                for b in range(a + 1, min(a + SUBSPAN_WORDS, len(slots)) + 1):
+                    if b - a < len(slots):
+                        inside.update(self.key_docs.get(doc_key(best[a:b]), ()))
+            for d in inside:
+                i = int(np.searchsorted(cand, d))
+                if i < cand.size and cand[i] == d:
+                    billable = ix.code_billable[ix.doc_code[cand[i]]] == 1  # else more characters are needed
+                    score[i] = max(score[i], float(np.sqrt(q_cov[i]))) + (SUBSPAN_EXTRA if billable else 0.0)
         k = min(CANDIDATES, cand.size)
         top = np.argpartition(-score, k - 1)[:k]
         top = top[np.argsort(-score[top], kind="stable")]

@@ -20,7 +20,7 @@ from medcoder_desktop.core.dictionary.textnorm import stem, words
 
 KIND_TITLE, KIND_INCLUSION, KIND_INDEX = 0, 1, 2
 SYSTEMS = ("ICD-10-CM", "ICD-10-PCS", "HCPCS", "CPT")
-INDEX_VERSION = "4"
+INDEX_VERSION = "5"
 # An inclusion term is read under its code's title ("Polyneuropathy" under "Other neurologic
 # disorders in Lyme disease"): the title's words join the document at this weight.
 CONTEXT_WEIGHT = 0.25
@@ -28,6 +28,15 @@ CONTEXT_WEIGHT = 0.25
 # absent without changing the code, so a query that omits them loses little.
 PAREN_WEIGHT = 0.1
 _PARENS = re.compile(r"\(([^()]*)\)|\[([^\[\]]*)\]")
+# Words that say nothing was specified ("Pneumonia, unspecified organism", "Urinary tract infection, site not
+# specified", "Hemorrhage, not elsewhere classified", "... without complications"): a note that names the
+# condition and nothing more is exactly what such a code is for, so these words weigh as little as
+# nonessential modifiers and are left out of the exact-wording key.
+UNSPECIFIED_WEIGHT = 0.1
+_UNSPECIFIED = re.compile(
+    r"\bunspecified(?:\s+(?:organism|site|type|part|cause|kind|side|laterality|region|location|episode))?\b|"
+    r"\b(?:site\s+)?not\s+(?:otherwise\s+)?specified\b|\bnot\s+elsewhere\s+classified\b|"
+    r"\bwithout\s+complications?\b|\bnos\b", re.I)
 
 
 def doc_key(stem_ids: list[int] | np.ndarray) -> int:
@@ -76,15 +85,20 @@ def build_arrays(db: sqlite_utils.Database) -> dict[str, np.ndarray]:
         return out
 
     for rowid, text, kind, context in _documents(db):
-        own = stem_ids_of(_PARENS.sub(" ", text))
-        modifiers = stem_ids_of(" ".join(a or b for a, b in _PARENS.findall(text))) - own
+        bare = _PARENS.sub(" ", text)
+        own = stem_ids_of(_UNSPECIFIED.sub(" ", bare))
+        unspecified = stem_ids_of(" ".join(_UNSPECIFIED.findall(bare))) - own
+        modifiers = stem_ids_of(" ".join(a or b for a, b in _PARENS.findall(text))) - own - unspecified
+        if not own:
+            own, unspecified = own | unspecified, set()
         if not own:
             own, modifiers = modifiers, set()
         if not own:
             continue
-        ctx = stem_ids_of(context) - own - modifiers
-        toks = sorted(own | modifiers | ctx)
-        weight = {**{t: CONTEXT_WEIGHT for t in ctx}, **{t: PAREN_WEIGHT for t in modifiers}}
+        ctx = stem_ids_of(context) - own - modifiers - unspecified
+        toks = sorted(own | modifiers | unspecified | ctx)
+        weight = {**{t: CONTEXT_WEIGHT for t in ctx}, **{t: PAREN_WEIGHT for t in modifiers},
+                  **{t: UNSPECIFIED_WEIGHT for t in unspecified}}
         doc_code.append(rowid)
         doc_kind.append(kind)
         doc_tok.extend(toks)

@@ -125,6 +125,32 @@ def hypertension_combination(dictionary: Dictionary, note: str, ms: list[Mention
     return out
 
 
+def _use_additional(dictionary: Dictionary, code: str) -> set[str]:
+    """Categories the tabular's "use additional code" notes of ``code`` and its headers name."""
+    heads = {code, code[:5], code[:4], code[:3]}
+    rows = dictionary.db.execute(
+        f"select text from notes where system = 'ICD-10-CM' and kind = 'use_additional' "
+        f"and code in ({','.join('?' * len(heads))})", sorted(heads)).fetchall()
+    return {m for (text,) in rows for m in re.findall(r"\b([A-Z]\d[0-9A-Z])", text)}
+
+
+def _covered_by(c: Candidate, combo: Candidate, also: set[str]) -> bool:
+    """A manifestation the combination code already says ("polyneuropathy" in "diabetic polyneuropathy"):
+    its words lie inside the combination's, it is no diabetes code, and no "use additional" note asks for it."""
+    inside = combo.evidence.start <= c.evidence.start and c.evidence.end <= combo.evidence.end
+    return (c.system == "ICD-10-CM" and inside and c.code[:3] not in also
+            and not (c.code[:1] == "E" and c.code[1:3] in ("08", "09", "10", "11", "13")))
+
+
+def _lead(combo: Candidate, cands: list[Candidate]) -> None:
+    """The combination code leads its mention: it scores above the codes it combines ("Diabetic
+    polyneuropathy" is E11.42 first, G62.9 only an alternative)."""
+    best = max((c.score for c in cands if c.code != combo.code), default=0.0)
+    if best >= combo.score:
+        combo.score = combo.d = round(best + 0.05, 4)
+        combo.margin = 0.05
+
+
 def add_combinations(dictionary: Dictionary, note: str, ms: list[Mention],
                      per_mention: list[list[Candidate]]) -> list[list[Candidate]]:
     """``per_mention`` with combination candidates put first in their mentions' lists (and I10 replaced)."""
@@ -136,6 +162,9 @@ def add_combinations(dictionary: Dictionary, note: str, ms: list[Mention],
             if _active(m) and _DIABETES.search(m.text):
                 combo = _diabetes_complication(dictionary, note, m, category)
                 if combo and all(c.code != combo.code for c in cands):
+                    _lead(combo, cands)
+                    also = _use_additional(dictionary, combo.code)
+                    cands[:] = [c for c in cands if not _covered_by(c, combo, also)]
                     cands.insert(0, combo)
                     for c in cands[1:]:
                         c.rank += 1
@@ -148,5 +177,6 @@ def add_combinations(dictionary: Dictionary, note: str, ms: list[Mention],
             if cands is None:
                 out.append([combo])
                 continue
+            _lead(combo, cands)
             cands[:] = [combo] + [replace(c, rank=c.rank + 1) for c in cands if c.code != combo.code]
     return [c for c in out if c]

@@ -17,6 +17,7 @@ from medcoder_desktop.core.dictionary import Dictionary
 from medcoder_desktop.core.engine.confidence import Calibration, load_calibration
 from medcoder_desktop.core.engine.adjudicate import Cancelled, Choice
 from medcoder_desktop.core.engine.combination import add_combinations
+from medcoder_desktop.core.engine.fit import encounter_fit
 from medcoder_desktop.core.engine.retrieve import Candidate, candidates_for, systems_for
 from medcoder_desktop.core.engine.text import mentions
 from medcoder_desktop.core.models import Encounter, Evidence, Mention, Suggestion
@@ -74,6 +75,7 @@ def suggest_events(
     encounter = encounter or Encounter()
     t0 = time.perf_counter()
     systems = systems_for(encounter, set(dictionary.code_sets()))
+    fit = encounter_fit(note, encounter)
     per_mention: list[list[Candidate]] = []
     kept: list[Mention] = []
     dropped = 0
@@ -82,7 +84,7 @@ def suggest_events(
             dropped += 1
             continue
         kept.append(m)
-        cands = candidates_for(dictionary, note, m, systems)
+        cands = candidates_for(dictionary, note, m, systems, fit.allows)
         if cands:
             per_mention.append(cands)
     if "ICD-10-CM" in systems:
@@ -192,10 +194,36 @@ def build(dictionary: Dictionary, per_mention: list[list[Candidate]], encounter:
             source="llm" if agg["x"]["llm_chose"] else "retrieval", context=c.mention.context,
             suggested=conf >= calib.threshold,
         ))
+    out = _site_beats_unspecified_site(out)
     if preferences is not None:
         out = preferences.apply(out, encounter, calib.threshold)
     out.sort(key=lambda s: (-s.confidence, s.evidence[0].start if s.evidence else 0))
     return out
+
+
+def _neoplasm_kind(code: str) -> str | None:
+    """"malignant" (C00-C96), "other" (D00-D49: in situ, benign, uncertain or unspecified behavior) or None."""
+    if code[:1] == "C" and code[1:3].isdigit():
+        return "malignant"
+    if code[:1] == "D" and code[1:3].isdigit() and int(code[1:3]) <= 49:
+        return "other"
+    return None
+
+
+# The unspecified-site codes, and the neoplasm kinds whose sited codes replace them.
+_UNSPECIFIED_SITE = {"C80.1": {"malignant"}, "C80.0": {"malignant"}, "D49.9": {"malignant", "other"},
+                     "D48.9": {"malignant", "other"}, "D36.9": {"malignant", "other"}}
+
+
+def _site_beats_unspecified_site(out: list[Suggestion]) -> list[Suggestion]:
+    """A neoplasm without a site ("the tumor", "carcinoma") is, in a note that names one with its site, that
+    one: the unspecified-site code goes when a suggested neoplasm code names a site."""
+    sited = {_neoplasm_kind(s.code) for s in out
+             if s.system == "ICD-10-CM" and s.suggested and s.code not in _UNSPECIFIED_SITE}
+    sited.discard(None)
+    if not sited:
+        return out
+    return [s for s in out if not (s.system == "ICD-10-CM" and _UNSPECIFIED_SITE.get(s.code, set()) & sited)]
 
 
 def _has_kept_descendant(system: str, code: str, keys: set[tuple[str, str]]) -> bool:

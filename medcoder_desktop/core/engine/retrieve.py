@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from medcoder_desktop.core.dictionary import Dictionary
@@ -38,16 +39,21 @@ def systems_for(encounter: Encounter, available: set[str]) -> set[str]:
     return (DIAGNOSES | PROCEDURES[encounter.setting]) & available
 
 
-def candidates_for(dictionary: Dictionary, note: str, mention: Mention, systems: set[str]) -> list[Candidate]:
-    """The codes a mention supports: the best hit, and further hits that cover other words of it."""
+def candidates_for(dictionary: Dictionary, note: str, mention: Mention, systems: set[str],
+                   fits: Callable[[str, str, str], bool] | None = None) -> list[Candidate]:
+    """The codes a mention supports: the best hit, and further hits that cover other words of it.
+
+    ``fits(system, code, title)``: False for codes that cannot fit the encounter (``fit.Fit.allows``)."""
     engine = dictionary.engine
     slots = engine.read_query(mention.text, strict=True)
     if not slots:
         return []
-    ranked = engine.rank_slots(slots, PER_MENTION, systems)
+    ranked = engine.rank_slots(slots, PER_MENTION * (3 if fits is not None else 1), systems)
     if not ranked:
         return []
     rows = dictionary.rows_by_rowid([r.code_rowid for r in ranked])
+    if fits is not None:  # read further, so that codes that cannot fit leave room for those that can
+        ranked = [r for r in ranked if fits(*rows[r.code_rowid][:3])][:PER_MENTION]
     out: list[Candidate] = []
     covered: list[set[int]] = []
     for i, r in enumerate(ranked):

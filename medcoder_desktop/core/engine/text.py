@@ -121,6 +121,16 @@ def sentences(text: str, start: int = 0, end: int | None = None) -> list[Span]:
     return [s for s in out if s.end > s.start]
 
 
+# Words that qualify a condition when they follow it after a comma, as in the titles of the code sets.
+_QUALIFIER = re.compile(
+    r"(?:unspecified|nos|nec|other|acute|chronic|subacute|recurrent|bilateral|unilateral|left|right|primary|"
+    r"secondary|essential|benign|malignant|mild|moderate|severe|controlled|uncontrolled|initial|subsequent|"
+    r"sequela|resolved|intractable|unstable|stable|unknown|congenital|acquired|generalized|localized|"
+    r"multiple|single|simple|complicated|uncomplicated|partial|complete|total|upper|lower|anterior|posterior|"
+    r"proximal|distal|medial|lateral|superficial|deep|open|closed|displaced|nondisplaced|early|late)",
+    re.I)
+
+
 def clauses(text: str, sentence: Span) -> list[Span]:
     """Pieces of a sentence between commas, parentheses and joining words."""
     out, pos = [], sentence.start
@@ -131,10 +141,11 @@ def clauses(text: str, sentence: Span) -> list[Span]:
     if pos < sentence.end:
         out.append(_trim(text, pos, sentence.end))
     out = [s for s in out if s.end - s.start >= 2]
-    # A one-word piece after a comma qualifies the piece before it ("Hyperlipidemia, unspecified").
+    # A qualifier after a comma belongs to the piece before it ("Hyperlipidemia, unspecified"); any other
+    # word after a comma is an item of a list ("history of dyslipidemia, hypertension").
     merged: list[Span] = []
     for s in out:
-        if merged and len(text[s.start:s.end].split()) == 1 and text[merged[-1].end:s.start].strip() == ",":
+        if merged and _QUALIFIER.fullmatch(text[s.start:s.end]) and text[merged[-1].end:s.start].strip() == ",":
             merged[-1] = Span(merged[-1].start, s.end)
         else:
             merged.append(s)
