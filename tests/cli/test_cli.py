@@ -122,3 +122,18 @@ def test_console_script_runs_the_demo(home: Path) -> None:
     proc = subprocess.run([str(exe)], capture_output=True, text=True, env=env, timeout=120, cwd=ROOT)
     assert proc.returncode == 0, proc.stderr
     assert "E11.65" in proc.stdout and "Type 2 diabetes mellitus with hyperglycemia" in proc.stdout
+
+
+def test_eval_setting_applies_to_notes_without_one(home: Path, tmp_path: Path, capsys) -> None:
+    # An uncertain diagnosis: not coded outpatient (the symptom is), coded as established inpatient.
+    note = "Chief complaint: cough.\nAssessment: probable pneumonia."
+    gold = tmp_path / "gold.jsonl"
+    gold.write_text(json.dumps({"id": "1", "text": note, "codes": ["J18.9"], "kind": "note"}) + "\n",
+                    encoding="utf-8")
+    out = run_json(capsys, "eval", str(gold), "--model", "none", "--json")
+    inpatient = run_json(capsys, "eval", str(gold), "--model", "none", "--setting", "inpatient", "--json")
+    assert out["micro"]["recall"] == 0.0 and inpatient["micro"]["recall"] == 1.0
+    gold.write_text(json.dumps({"id": "1", "text": note, "codes": ["J18.9"], "kind": "note",
+                                "setting": "outpatient"}) + "\n", encoding="utf-8")
+    named = run_json(capsys, "eval", str(gold), "--model", "none", "--setting", "inpatient", "--json")
+    assert named["micro"]["recall"] == 0.0  # the gold's own setting wins

@@ -27,6 +27,7 @@ from medcoder_desktop.core.dictionary.search_index import (
     SYSTEMS,
     IndexArrays,
     doc_key,
+    unspecified_mask,
 )
 from medcoder_desktop.core.dictionary.textnorm import STOPWORDS, abbreviations, stem, synonyms, tokens
 
@@ -34,7 +35,7 @@ FUZZY_CUTOFF = 74.0
 STRICT_FUZZY = 0.87
 NON_BILLABLE = 0.97  # a category or subcategory ranks below an equally good billable code
 SUBSPAN_WORDS = 6  # longest wording looked up inside a query
-SUBSPAN_EXTRA = 0.2  # and a little more: a complete wording beats a partial one of equal coverage
+SUBSPAN_EXTRA = 0.2  # and a little more, times the share of the query it leaves out (a long clause)
 DOTTED_LETTERS = {"l": "left", "r": "right", "b": "bilateral"}
 CANDIDATES = 400
 
@@ -276,7 +277,11 @@ class SearchEngine:
         score = np.where(ix.code_billable[ix.doc_code[cand]] == 1, score, score * NON_BILLABLE)
         score += np.where(ix.doc_kind[cand] == KIND_TITLE, 0.001, 0.0)
         best = [max(s.alts, key=s.alts.get) for s in slots]
-        for d in self.key_docs.get(doc_key(best), []):
+        exact = set(self.key_docs.get(doc_key(best), ()))
+        mask = unspecified_mask([self.ix.stems[b] for b in best])
+        if any(mask) and not all(mask):  # "Pneumonia, unspecified organism" is keyed as "pneumonia"
+            exact.update(self.key_docs.get(doc_key([b for b, m in zip(best, mask) if not m]), ()))
+        for d in exact:
             i = int(np.searchsorted(cand, d))  # an exact wording (any word order) ranks first
             if i < cand.size and cand[i] == d:
                 score[i] += 1.0
@@ -293,7 +298,8 @@ class SearchEngine:
                 i = int(np.searchsorted(cand, d))
                 if i < cand.size and cand[i] == d:
                     billable = ix.code_billable[ix.doc_code[cand[i]]] == 1  # else more characters are needed
-                    score[i] = max(score[i], float(np.sqrt(q_cov[i]))) + (SUBSPAN_EXTRA if billable else 0.0)
+                    extra = SUBSPAN_EXTRA * (1.0 - float(q_cov[i])) if billable else 0.0
+                    score[i] = max(score[i], float(np.sqrt(q_cov[i]))) + extra
         k = min(CANDIDATES, cand.size)
         top = np.argpartition(-score, k - 1)[:k]
         top = top[np.argsort(-score[top], kind="stable")]

@@ -39,6 +39,39 @@ _UNSPECIFIED = re.compile(
     r"\bwithout\s+complications?\b|\bnos\b", re.I)
 
 
+
+def _unspecified_stems() -> re.Pattern:
+    """``_UNSPECIFIED`` over stems, for queries (read as stems, typos corrected)."""
+    def st(text: str) -> str:
+        return " ".join(re.escape(stem(w)) for w in text.split())
+
+    follow = "|".join(st(w) for w in "organism site type part cause kind side laterality region location "
+                                      "episode".split())
+    return re.compile(
+        rf"(?:^| ){st('unspecified')}(?: (?:{follow}))?(?= |$)|(?:^| )(?:{st('site')} )?{st('not')} "
+        rf"(?:{st('otherwise')} )?{st('specified')}(?= |$)|(?:^| ){st('not elsewhere classified')}(?= |$)|"
+        rf"(?:^| ){st('without')} (?:{st('complication')}|{st('complications')})(?= |$)|(?:^| ){st('nos')}(?= |$)")
+
+
+_UNSPECIFIED_STEMS = _unspecified_stems()
+
+
+def unspecified_mask(stems: list[str]) -> list[bool]:
+    """Which of a query's stems belong to an "unspecified" phrase (left out of titles' exact-wording keys)."""
+    text = " ".join(stems)
+    starts, pos = [], 0
+    for s in stems:
+        starts.append(pos)
+        pos += len(s) + 1
+    mask = [False] * len(stems)
+    for m in _UNSPECIFIED_STEMS.finditer(text):
+        a, b = m.start() + (1 if text[m.start():m.start() + 1] == " " else 0), m.end()
+        for i, st in enumerate(starts):
+            if a <= st < b:
+                mask[i] = True
+    return mask
+
+
 def doc_key(stem_ids: list[int] | np.ndarray) -> int:
     """A stable 63-bit key of a set of stems: equal for the same words in any order."""
     data = np.asarray(sorted(set(int(s) for s in stem_ids)), dtype="<i4").tobytes()
