@@ -27,8 +27,8 @@ else
 fi
 mkdir -p "$OUT"
 
-# The outpatient sample after a few keys: A accept, A accept, J next, R reject.
-"$MEDCODER" gui --screenshot "$OUT/main-outpatient.png" --note "$SAMPLES/outpatient_followup.txt" --keys AAJR
+# The outpatient sample after a few keys: four times A accept, J J to the unspecified pain, R reject.
+"$MEDCODER" gui --screenshot "$OUT/main-outpatient.png" --note "$SAMPLES/outpatient_followup.txt" --keys AAAAJJR
 # The inpatient sample, retrieval only: the banner says so.
 "$MEDCODER" gui --screenshot "$OUT/main-inpatient.png" --note "$SAMPLES/inpatient_discharge.txt" \
   --setting inpatient --model none
@@ -43,4 +43,4 @@ mkdir -p "$OUT"
 "$MEDCODER" prefs rule add never R52
 "$MEDCODER" gui --screenshot "$OUT/preferences.png" --note "$SAMPLES/outpatient_followup.txt" --model none --prefs
 "$MEDCODER" gui --screenshot "$OUT/main-preferences.png" --note "$SAMPLES/outpatient_followup.txt" --model none \
-  --keys J
+  --select Z79.84

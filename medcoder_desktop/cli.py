@@ -245,6 +245,7 @@ def build_parser() -> argparse.ArgumentParser:
                           "and exit (works without a display).")
     gui.add_argument("--search", metavar="QUERY", help="With --screenshot: show the code search dialog for QUERY.")
     gui.add_argument("--settings", action="store_true", help="With --screenshot: show the settings dialog.")
+    gui.add_argument("--select", metavar="CODE", help="With --screenshot: select this code (after --keys).")
     gui.add_argument("--prefs", action="store_true",
                      help="With --screenshot: show the organization preferences view.")
     gui.add_argument("--keys", help="With --screenshot: keys to type first, as a coder would (e.g. AAR).")

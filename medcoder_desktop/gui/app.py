@@ -101,7 +101,8 @@ def run(args: Namespace) -> int:
         return take_screenshot(window, Path(screenshot), note=getattr(args, "note", None),
                                setting=getattr(args, "setting", None), search=getattr(args, "search", None),
                                settings=getattr(args, "settings", False),
-                               prefs=getattr(args, "prefs", False), keys=getattr(args, "keys", None) or "",
+                               prefs=getattr(args, "prefs", False), select=getattr(args, "select", None),
+                               keys=getattr(args, "keys", None) or "",
                                size=_size(getattr(args, "size", None), (1920, 1080)))
     if probe:
         def painted() -> None:

@@ -45,7 +45,7 @@ def _with_dialog(window: QWidget, dialog: QWidget) -> QPixmap:
 
 
 def take_screenshot(window: Any, path: Path, *, note: str | None = None, setting: str | None = None,
-                    search: str | None = None, settings: bool = False, prefs: bool = False, size: tuple[int, int] = (1920, 1080),
+                    search: str | None = None, settings: bool = False, prefs: bool = False, select: str | None = None, size: tuple[int, int] = (1920, 1080),
                     keys: str = "", timeout: float = TIMEOUT_S) -> int:
     """Save a PNG of the window (and of the search, settings or preferences dialog over it). Returns the exit
     code."""
@@ -75,6 +75,8 @@ def take_screenshot(window: Any, path: Path, *, note: str | None = None, setting
     wait_until(window.isActiveWindow, 5)
     for key in keys:  # decisions typed as a coder would, e.g. "AAR": accept, accept, reject
         QTest.keyClick(window.suggestions.table, key)
+    if select is not None and not window.suggestions.select_code(select):
+        print(f"medcoder: {select} is not among the suggestions; the first one stays selected.", file=sys.stderr)
     wait_until(lambda: True)
     dialog = None
     if search is not None:
