@@ -8,11 +8,11 @@ created owner-only.
 from __future__ import annotations
 
 import json
-import os
 from datetime import datetime
 from html import escape
 from pathlib import Path
 
+from medcoder_desktop.core import private_files
 from medcoder_desktop.core.evaluation import Calibration, CodeCount, EvalResult
 from medcoder_desktop.errors import InvalidInputError
 
@@ -41,18 +41,11 @@ def write_report(result: EvalResult, out_dir: Path, title: str = "medcoder evalu
     doc = result.model_dump(mode="json") | {"items": [r.model_dump(mode="json") for r in result.items]}
     try:
         out_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
-        _write_private(out_dir / "eval.json", json.dumps(doc, indent=2, ensure_ascii=False) + "\n")
-        _write_private(out_dir / "report.html", render_html(result, title))
+        private_files.write_private(out_dir / "eval.json", json.dumps(doc, indent=2, ensure_ascii=False) + "\n")
+        private_files.write_private(out_dir / "report.html", render_html(result, title))
     except OSError as exc:
         raise InvalidInputError(f"{out_dir}: the report cannot be written ({exc.strerror or exc}).") from exc
     return out_dir / "report.html"
-
-
-def _write_private(path: Path, text: str) -> None:
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    os.chmod(path, 0o600)  # O_CREAT keeps the mode of a file that was already there
-    with os.fdopen(fd, "w", encoding="utf-8") as fh:
-        fh.write(text)
 
 
 def render_html(result: EvalResult, title: str = "medcoder evaluation") -> str:

@@ -19,12 +19,12 @@ import base64
 import datetime as dt
 import hashlib
 import json
-import os
 from pathlib import Path
 from typing import Any
 
 from pydantic import BaseModel, Field, ValidationError
 
+from medcoder_desktop.core import private_files
 from medcoder_desktop.errors import PreferencesError
 from medcoder_desktop.paths import AppPaths
 
@@ -59,24 +59,16 @@ def canonical(obj: Any) -> bytes:
 
 
 def write_private(path: Path, data: bytes) -> None:
-    """Write ``data`` to ``path`` atomically (temp file, fsync, rename), readable by its owner only.
+    """Write ``data`` to ``path`` atomically, readable by its owner only (``core.private_files``).
 
     Raises:
         PreferencesError: the folder is missing or cannot be written.
     """
     if not path.parent.is_dir():
         raise PreferencesError(f"{path.parent}: no such folder.")
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
     try:
-        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(data)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.chmod(tmp, 0o600)  # O_CREAT keeps the mode of a stale temp file left by a crash
-        os.replace(tmp, path)
+        private_files.write_private(path, data)
     except OSError as exc:
-        tmp.unlink(missing_ok=True)
         raise PreferencesError(f"{path} cannot be written ({exc.strerror}).") from exc
 
 

@@ -9,10 +9,10 @@ from __future__ import annotations
 import csv
 import io
 import json
-import os
 from pathlib import Path
 from typing import Any
 
+from medcoder_desktop.core import private_files
 from medcoder_desktop.core.workspace.models import CodeState, Decision, EncounterRecord
 from medcoder_desktop.errors import InvalidInputError
 
@@ -28,17 +28,9 @@ def write_private(path: Path, text: str) -> None:
     """
     if not path.parent.is_dir():
         raise InvalidInputError(f"{path.parent}: no such folder; choose where to save the export.")
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
     try:
-        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-        with os.fdopen(fd, "w", encoding="utf-8", newline="") as fh:
-            fh.write(text)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.chmod(tmp, 0o600)  # O_CREAT keeps the mode of a stale temp file left by a crash
-        os.replace(tmp, path)
+        private_files.write_private(path, text)
     except OSError as exc:
-        tmp.unlink(missing_ok=True)
         raise InvalidInputError(f"{path}: the export cannot be written ({exc.strerror}).") from exc
 
 
