@@ -9,13 +9,14 @@ from typing import Any
 from PySide6.QtCore import QEvent, QObject, Qt, QTimer, QUrl, Signal
 from PySide6.QtGui import QKeyEvent
 from PySide6.QtWidgets import (
-    QAbstractItemView, QComboBox, QDialog, QDialogButtonBox, QHBoxLayout, QHeaderView, QLabel, QLineEdit,
+    QComboBox, QDialog, QDialogButtonBox, QHBoxLayout, QHeaderView, QLabel, QLineEdit,
     QPushButton, QSplitter, QTableWidget, QTableWidgetItem, QTextBrowser, QVBoxLayout, QWidget,
 )
 
 from medcoder_desktop.core.models import SearchHit
 from medcoder_desktop.errors import MedcoderError
 from medcoder_desktop.gui import theme
+from medcoder_desktop.gui.tables import read_only_rows
 from medcoder_desktop.gui.workers import Tasks
 
 SEARCH_DELAY_MS = 180
@@ -58,14 +59,7 @@ class CodeSearchDialog(QDialog):
         self.results = QTableWidget(0, 2, self)
         self.results.setObjectName("results")
         self.results.setHorizontalHeaderLabels(["Code", "Title"])
-        self.results.verticalHeader().hide()
-        self.results.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
-        self.results.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
-        self.results.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
-        self.results.setShowGrid(False)
-        self.results.setAlternatingRowColors(True)
-        self.results.setWordWrap(False)
-        self.results.verticalHeader().setDefaultSectionSize(self.fontMetrics().height() + 12)
+        read_only_rows(self.results, row_padding=12)
         self.results.horizontalHeader().resizeSection(0, self.fontMetrics().horizontalAdvance("M00.000A") + 28)
         self.results.horizontalHeader().setSectionResizeMode(1, QHeaderView.ResizeMode.Stretch)
         self.results.currentCellChanged.connect(lambda row, *_: self._show_hit(row))

@@ -7,11 +7,12 @@ import html
 from PySide6.QtCore import QEvent, QModelIndex, QObject, QRectF, Qt, Signal
 from PySide6.QtGui import QColor, QPainter, QPen
 from PySide6.QtWidgets import (
-    QAbstractItemView, QCheckBox, QHBoxLayout, QHeaderView, QLabel, QStyle, QStyledItemDelegate,
+    QCheckBox, QHBoxLayout, QHeaderView, QLabel, QStyle, QStyledItemDelegate,
     QStyleOptionViewItem, QTableView, QVBoxLayout, QWidget,
 )
 
 from medcoder_desktop.gui import theme
+from medcoder_desktop.gui.tables import read_only_rows
 from medcoder_desktop.gui.models.suggestions_model import (
     CODE, CONFIDENCE, REASONING, STATUS, SYSTEM, TITLE, Row, RowRole, SuggestionsModel, status_text,
 )
@@ -63,15 +64,7 @@ class SuggestionsPanel(QWidget):
         self.table = QTableView(self)
         self.table.setObjectName("suggestions")
         self.table.setModel(self.model)
-        self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
-        self.table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
-        self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
-        self.table.setAlternatingRowColors(True)
-        self.table.setShowGrid(False)
-        self.table.setWordWrap(False)
-        self.table.setTextElideMode(Qt.TextElideMode.ElideRight)
-        self.table.verticalHeader().hide()
-        self.table.verticalHeader().setDefaultSectionSize(self.fontMetrics().height() + 14)
+        read_only_rows(self.table, row_padding=14)
         self.table.setItemDelegateForColumn(CONFIDENCE, ConfidenceDelegate(self.table))
         header = self.table.horizontalHeader()
         header.setHighlightSections(False)
