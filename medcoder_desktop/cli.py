@@ -118,9 +118,20 @@ def cmd_codes_import(args: argparse.Namespace) -> int:
     return 0
 
 
+def _model_warnings(service) -> list[str]:
+    """Why the chosen model is not used (also said on stderr), as ``warnings`` entries."""
+    problem = service.model_problem
+    if not problem:
+        return []
+    if sys.stderr is not None:
+        print(f"medcoder: warning: {problem}", file=sys.stderr)
+    return [problem]
+
+
 def cmd_eval(args: argparse.Namespace) -> int:
     service = _service(args.model)
     service.runtime(progress=_Progress())
+    _model_warnings(service)
     result = service.evaluate(Path(args.gold), limit=args.limit, setting=args.setting)
     report = None
     if args.out:
@@ -148,7 +159,7 @@ def cmd_suggest(args: argparse.Namespace) -> int:
     service.runtime(progress=_Progress())
     suggestions, timings = service.suggest(note, Encounter(setting=args.setting))
     info = service.info()
-    warnings = service.last_warnings
+    warnings = _model_warnings(service) + service.last_warnings
     if args.json:
         _emit({
             "suggestions": [s.model_dump(include={"code", "system", "title", "confidence", "reasoning", "evidence",
@@ -276,6 +287,9 @@ def cmd_gui(args: argparse.Namespace) -> int:
 
 
 def main(argv: list[str] | None = None) -> int:
+    from medcoder_desktop.core.engine.model_probe import maybe_run_child
+
+    maybe_run_child(sys.argv[1:] if argv is None else argv)  # a frozen program started as the model check
     parser = build_parser()
     args = parser.parse_args(argv)
     if not getattr(args, "func", None):
@@ -293,7 +307,10 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def gui_main() -> int:
-    return main(["gui"])
+    from medcoder_desktop.core.engine.model_probe import maybe_run_child
+
+    maybe_run_child(sys.argv[1:])
+    return main(["gui", *sys.argv[1:]])
 
 
 if __name__ == "__main__":

@@ -73,9 +73,13 @@ def cmd_model_list(args: argparse.Namespace) -> int:
         active, source = manager.resolve_with_source(None)
     except ModelError:  # a stale settings path must not hide the list
         active, source = None, "settings (file missing)"
+    from medcoder_desktop.core.engine.model_probe import runtime_info
+
+    runtime = runtime_info()
     if args.json:
         _emit({"models": [m.model_dump() for m in models],
-               "active": {"path": str(active) if active else None, "source": source}})
+               "active": {"path": str(active) if active else None, "source": source},
+               "runtime": runtime})
         return 0
     if not models:
         print("No models in the models folder. Add one with `medcoder model pull` or `medcoder model import FILE`.")
@@ -83,11 +87,16 @@ def cmd_model_list(args: argparse.Namespace) -> int:
         state = "" if m.present else "  (file missing)"
         print(f"{m.name:<40} {_mb(m.size):>9}  {m.added_at}  {m.source}{state}\n  sha256 {m.sha256}")
     print(f"Model used by default: {active or 'none (retrieval only)'}  [{source}]")
+    if runtime["llama_cpp_python"]:
+        print(f"Runtime: llama-cpp-python {runtime['llama_cpp_python']}; CPU features "
+              f"{' '.join(runtime['cpu_features']) or 'none'}; AMX {'on' if runtime['amx'] else 'off'}")
+    else:
+        print("Runtime: llama-cpp-python is not installed (retrieval only).")
     return 0
 
 
 def cmd_model_verify(args: argparse.Namespace) -> int:
-    results = _manager().verify(args.name)
+    results = _manager().verify(args.name, run_check=True)
     ok = all(r.status == "ok" for r in results)
     if args.json:
         _emit({"ok": ok, "results": [r.model_dump() for r in results]})
@@ -96,6 +105,9 @@ def cmd_model_verify(args: argparse.Namespace) -> int:
             print("No models to verify.")
         for r in results:
             print(f"{r.status.upper():<8} {r.name}  {r.path}")
+            if r.check is not None:
+                verdict = "runs here" if r.check.ok else f"cannot run here: {r.check.reason}"
+                print(f"         {verdict} ({r.check.seconds:.1f} s)")
     return 0 if ok else ModelError.exit_code
 
 
@@ -121,7 +133,8 @@ def add_model_commands(subparsers: Any) -> argparse.ArgumentParser:
     ls.add_argument("--json", action="store_true", help="Print one JSON document.")
     ls.set_defaults(func=cmd_model_list)
 
-    ve = msub.add_parser("verify", help="Re-check every model file against its recorded sha256.")
+    ve = msub.add_parser("verify", help="Re-check every model file against its recorded sha256, and check again in a "
+                                          "child process that it runs on this computer.")
     ve.add_argument("name", nargs="?", help="Only this model (name or file name).")
     ve.add_argument("--json", action="store_true", help="Print one JSON document.")
     ve.set_defaults(func=cmd_model_verify)

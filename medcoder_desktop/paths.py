@@ -25,6 +25,20 @@ def resources_dir() -> Path:
     return Path(__file__).resolve().parent.parent / "resources"
 
 
+def bundled_dictionary() -> Path | None:
+    """The dictionary built into a frozen bundle (copied to the data folder on first start), else None."""
+    frozen = getattr(sys, "_MEIPASS", None)
+    candidate = Path(frozen) / "dictionary.sqlite" if frozen else None
+    return candidate if candidate is not None and candidate.is_file() else None
+
+
+def bundled_models() -> list[Path]:
+    """GGUF files shipped in the ``models`` folder beside a frozen program (``make bundle MODEL=...``)."""
+    if not getattr(sys, "frozen", False):
+        return []
+    return sorted((Path(sys.executable).resolve().parent / "models").glob("*.gguf"))
+
+
 def resource(*parts: str) -> Path:
     """Path of one bundled resource, e.g. ``resource("abbreviations.tsv")``."""
     return resources_dir().joinpath(*parts)

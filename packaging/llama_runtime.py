@@ -117,12 +117,28 @@ def build(folder: Path, flags: list[str]) -> Path:
     return target
 
 
+def check_installed() -> int:
+    """Fail when the installed llama.cpp reports AMX (its kernels fault on some CPUs)."""
+    import llama_cpp
+
+    info = llama_cpp.llama_print_system_info().decode("utf-8", "replace").strip()
+    print(f"llama.cpp runs with: {info}")
+    if "AMX" in info and "= 1" in info.split("AMX", 1)[1][:12]:
+        print("llama.cpp was built with AMX: rebuild it with packaging/llama_runtime.py", file=sys.stderr)
+        return 1
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--print-key", action="store_true", help="print the wheel folder and exit")
     parser.add_argument("--flags", action="store_true", help="print the CMake flags and exit")
     parser.add_argument("--build-only", action="store_true", help="build the wheel, do not install")
+    parser.add_argument("--check", action="store_true",
+                        help="print what the installed runtime runs with; fail if it uses AMX")
     args = parser.parse_args(argv)
+    if args.check:
+        return check_installed()
     flags = chosen_flags()
     folder = wheel_root() / wheel_key(flags)
     if args.flags:

@@ -12,6 +12,8 @@ from medcoder_desktop.core.dictionary import Dictionary
 from medcoder_desktop.core.dictionary.build import Progress, _quiet, build_dictionary
 from medcoder_desktop.core.evaluation import EvalResult, evaluate
 from medcoder_desktop.core.gold import read_gold
+from medcoder_desktop.core.engine.model_probe import combination_key as _combination
+from medcoder_desktop.core.engine.model_probe import runtime_info
 from medcoder_desktop.core.engine.pipeline import SuggestEvent, suggest_events
 from medcoder_desktop.core.models import (
     BuildReport, CodeDetail, CodeSetStats, Encounter, GoldItem, ImportReport, SearchHit, Suggestion,
@@ -41,6 +43,7 @@ class CodingService:
         self._resolved = False
         self.last_adjudicator = None
         self.last_warnings: list[str] = []
+        self.model_problem: str | None = None  # why the chosen model is not used, when it is not
         self._preferences = None  # PreferencesManager, made on first use
 
     # -- dictionary ------------------------------------------------------------------------------
@@ -107,6 +110,9 @@ class CodingService:
                 from medcoder_desktop.core.engine.llm_runtime import LlamaRuntime
 
                 path, self._model_source = self.model_manager().resolve_with_source(self._model_spec)
+                self.model_problem = None
+                if path is not None:
+                    path = self._usable_model(path, progress)
                 if path is not None:
                     progress("loading the model", 0.0)
                     self._runtime = LlamaRuntime.load(path, threads=self.settings.threads,
@@ -115,6 +121,25 @@ class CodingService:
                     progress("model ready", 1.0)
                 self._resolved = True
             return self._runtime
+
+    def _usable_model(self, path: Path, progress: Progress) -> Path | None:
+        """``path`` when the model passed its child-process check on this runtime and CPU, else None
+        with ``model_problem`` saying why (the product then runs retrieval-only)."""
+        from medcoder_desktop.core.engine.llm_runtime import cached_sha256, check_gguf
+        from medcoder_desktop.core.engine.model_probe import ModelChecks
+
+        path = check_gguf(path)
+        checks = ModelChecks(self.paths.data_dir)
+        sha = cached_sha256(path, self.paths.cache_dir)
+        if checks.get(_combination(sha)) is None:
+            progress("checking that the model runs on this computer", 0.0)
+        verdict = checks.check(path, sha)
+        if verdict.ok:
+            return path
+        self.model_problem = (f"The model {path.name} cannot be used on this computer: {verdict.reason}. "
+                              "Codes come from the dictionary alone (retrieval only). After updating the "
+                              "model or the program, `medcoder model verify` checks it again.")
+        return None
 
     def _close_runtime(self) -> None:
         if self._runtime is not None:
@@ -178,7 +203,11 @@ class CodingService:
         if rt is not None:
             model = {"name": rt.name, "sha256": rt.sha256, "backend": rt.backend, "source": self._model_source,
                      "load_seconds": round(rt.load_seconds, 3)}
-        return {"mode": self.mode(), "model": model, "code_sets": self.dictionary().code_sets()}
+            model.update(runtime_info())
+        info: dict[str, Any] = {"mode": self.mode(), "model": model, "code_sets": self.dictionary().code_sets()}
+        if self.model_problem:
+            info["model_error"] = self.model_problem
+        return info
 
     # -- organization preferences (core/preferences) ----------------------------------------------
     def preferences_manager(self):

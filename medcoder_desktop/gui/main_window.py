@@ -28,6 +28,8 @@ from medcoder_desktop.gui.views.suggestions import SuggestionsPanel
 from medcoder_desktop.gui.views.worklist import WorklistPanel
 from medcoder_desktop.gui.workers import EngineLoad, SuggestJob, Tasks
 
+# The instruction sets worth showing in the status bar (the rest is in its tooltip).
+_ISA_SHOWN = ("AVX", "FMA", "F16C", "AMX", "NEON", "SVE", "DOTPROD")
 RETRIEVAL_ONLY = "No language model: suggestions come from the dictionary alone."
 KEYS = (("A", "accept the selected code"), ("R", "reject it (Shift+R: with a reason)"),
         ("E", "edit: replace it with another code"), ("U", "undo the last decision of this note"),
@@ -229,8 +231,12 @@ class MainWindow(FileActions, QMainWindow):
         self.info = info
         model = info.get("model")
         if model:
-            self.model_label.setText(f"Model: {model['name']} · {model['backend']}")
-            self.model_label.setToolTip(f"sha256 {model['sha256']}\nfrom {model.get('source', '')}")
+            isa = [f for f in model.get("cpu_features", []) if f.startswith(_ISA_SHOWN)]
+            cpu = f" ({' '.join(isa)})" if isa else ""
+            self.model_label.setText(f"Model: {model['name']} · {model['backend']}{cpu}")
+            self.model_label.setToolTip(f"sha256 {model['sha256']}\nfrom {model.get('source', '')}\n"
+                                        f"llama-cpp-python {model.get('llama_cpp_python', '?')}: "
+                                        f"{model.get('system_info', '')}")
             self.banner.hide()
         else:
             self.model_label.setText("Model: none (retrieval only)")

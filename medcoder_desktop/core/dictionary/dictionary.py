@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+import shutil
 import threading
 from pathlib import Path
 
@@ -11,6 +13,7 @@ from medcoder_desktop.core.dictionary.search_index import read_search_index, wri
 from medcoder_desktop.core.dictionary.store import DictionaryStore
 from medcoder_desktop.core.models import SearchHit
 from medcoder_desktop.errors import InvalidInputError
+from medcoder_desktop.paths import bundled_dictionary
 
 MAX_QUERY_CHARS = 2000
 
@@ -27,7 +30,8 @@ class Dictionary(DictionaryStore):
     def open(cls, path: Path, *, build_if_missing: bool = True, progress: Progress = _quiet) -> "Dictionary":
         """Open the dictionary at ``path``, building it first when it does not exist yet."""
         if not path.is_file() and build_if_missing:
-            build_dictionary(path, progress=progress)
+            if not _seed_from_bundle(path, progress):
+                build_dictionary(path, progress=progress)
         return cls(path)
 
     @property
@@ -118,3 +122,21 @@ class Dictionary(DictionaryStore):
                 if title.lower().count(wanted) > own.count(wanted):
                     return child, title
         return None
+
+
+def _seed_from_bundle(path: Path, progress: Progress) -> bool:
+    """Copy the dictionary shipped inside a frozen bundle to ``path``; False when there is none."""
+    bundled = bundled_dictionary()
+    if bundled is None:
+        return False
+    progress("copying the bundled code dictionary", 0.0)
+    path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    try:
+        shutil.copyfile(bundled, tmp)
+        os.chmod(tmp, 0o600)
+        os.replace(tmp, path)
+    finally:
+        tmp.unlink(missing_ok=True)
+    progress("code dictionary ready", 1.0)
+    return True

@@ -8,6 +8,7 @@ on one worker thread.
 
 from __future__ import annotations
 
+import atexit
 import hashlib
 import json
 import os
@@ -15,6 +16,7 @@ import sys
 import tempfile
 import threading
 import time
+import weakref
 from concurrent.futures import CancelledError, Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
@@ -55,6 +57,19 @@ class CallStats:
     def prompt_reused(self) -> int:
         """Prompt tokens served from the KV cache of the previous call."""
         return self.prompt_tokens - self.prompt_evaluated
+
+
+def import_llama() -> Any:
+    """``llama_cpp``, imported with OpenMP told to sleep rather than spin while it waits.
+
+    A workstation runs other programs (and the window): spinning worker threads make two model users,
+    or a model and a busy CPU, slow each other down many times over. The variable is read once, when
+    the OpenMP runtime starts, so it is set before the first import; a value set by IT is kept.
+    """
+    os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
+    import llama_cpp
+
+    return llama_cpp
 
 
 def check_gguf(path: str | os.PathLike[str]) -> Path:
@@ -155,6 +170,10 @@ class LlamaRuntime:
         self._cancel: threading.Event | None = None
         self._first_eval: int | None = None
         self._install_eval_hook(llama)
+        # Free the model before the interpreter tears its modules down: llama-cpp-python's __del__ run
+        # that late finds its ctypes functions gone ("'NoneType' object is not callable").
+        ref = weakref.ref(self)
+        atexit.register(lambda: (rt := ref()) is not None and rt.close())
 
     @classmethod
     def load(cls, path: str | os.PathLike[str], *, n_ctx: int = 4096, threads: int | None = None,
@@ -165,7 +184,7 @@ class LlamaRuntime:
             ModelError: the file is missing, unreadable, not GGUF, or llama.cpp cannot load it.
         """
         p = check_gguf(path)
-        import llama_cpp  # imported here: the CLI's other commands should not pay for it
+        llama_cpp = import_llama()  # imported here: the CLI's other commands should not pay for it
 
         gpu = bool(llama_cpp.llama_supports_gpu_offload())
         n_gpu = -1 if gpu and gpu_layers is None else (gpu_layers or 0)

