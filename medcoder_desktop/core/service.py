@@ -168,6 +168,22 @@ class CodingService:
         self.last_warnings = [w for w in last.warnings if w != "cancelled"]
         return last.suggestions, {"first_suggestions_ms": round(first_ms or 0.0, 1), **last.stats}
 
+    # -- the claim (core/claim) -------------------------------------------------------------------
+    def claim_for(self, suggestions: list[Suggestion], encounter: Encounter, note: str, choices=None):
+        """The encounter's claim from the final suggestion list, and each suggestion's DRG impact by code.
+
+        The one place the claim step is called from: whatever changes how suggestions are made, the claim takes
+        the list as it will be shown. ``choices``: the coder's ``ClaimChoices`` (order, principal, POA)."""
+        from medcoder_desktop.core.claim import build_claim
+
+        return build_claim(suggestions, encounter, note, self.dictionary(), choices)
+
+    def group(self, claim_input):
+        """Group a coder's final claim (``ClaimInput``): DRG, severities, edits (``medcoder group``)."""
+        from medcoder_desktop.core.claim.build import group_input
+
+        return group_input(claim_input, self.dictionary())
+
     def mode(self) -> str:
         return "llm" if self.runtime() is not None else "retrieval-only"
 
