@@ -114,6 +114,17 @@ def sequence(dxs: list[Dx], note: str, sections, setting: str) -> Sequenced:
     return Sequenced(order, f"{kind}: {principal_reason}.", reasons)
 
 
+def _follows(dx: Dx, other: Dx) -> bool:
+    """Whether ``dx`` is sequenced after ``other``: its "code first" note names it, the other's "use additional
+    code" note names ``dx``, or ``dx`` is SIRS / severe sepsis and the other the underlying infection (its note
+    says "code first underlying infection" and lists only examples)."""
+    if any(matches(other.code, r) for r in dx.notes.code_first):
+        return True
+    if any(matches(dx.code, r) for r in other.notes.use_additional):
+        return True
+    return dx.code.startswith(("R65.1", "R65.2")) and other.code[:1] in "AB"
+
+
 def _code_first(order: list[Dx]) -> tuple[list[Dx], dict[str, str]]:
     """Put the codes a "code first" note names (or whose "use additional code" note names this one) right
     before the code, in its place: the pair takes the rank of its better-supported member. A few passes
@@ -122,9 +133,7 @@ def _code_first(order: list[Dx]) -> tuple[list[Dx], dict[str, str]]:
     for _ in range(4):
         changed = False
         for dx in list(order):
-            firsts = [o for o in order if o is not dx and (
-                any(matches(o.code, r) for r in dx.notes.code_first)
-                or any(matches(dx.code, r) for r in o.notes.use_additional))]
+            firsts = [o for o in order if o is not dx and _follows(dx, o)]
             late = [o for o in firsts if order.index(o) > order.index(dx)]
             if not late:
                 continue
@@ -137,4 +146,11 @@ def _code_first(order: list[Dx]) -> tuple[list[Dx], dict[str, str]]:
             changed = True
         if not changed:
             break
+    for dx in list(order[1:]):  # and the code follows them at once, as the notes pair them
+        firsts = [o for o in order if o is not dx and _follows(dx, o)]
+        if firsts:
+            anchor = max(firsts, key=order.index)
+            if order.index(dx) > order.index(anchor) + 1:
+                order.remove(dx)
+                order.insert(order.index(anchor) + 1, dx)
     return order, reasons
