@@ -62,6 +62,7 @@ class ClaimEdit(BaseModel):
     message: str
     codes: list[str] = Field(default_factory=list)
     edit_type: str = "PREPAYMENT"
+    overridden: str | None = None  # the coder's reason, when overridden (then it no longer blocks)
 
 
 class ClaimInput(BaseModel):
@@ -94,6 +95,10 @@ class Claim(BaseModel):
     fiscal_year: int | None = None
     proposed: dict[str, str] = Field(default_factory=dict)  # field -> the note's words it was read from
     conversions: dict[str, str] = Field(default_factory=dict)  # invalid code -> the code grouped instead
+
+    def open_edits(self) -> list[ClaimEdit]:
+        """Edits that block marking the encounter coded: not overridden."""
+        return [e for e in self.edits if e.overridden is None]
 
     def diagnosis_codes(self) -> list[str]:
         return ([self.principal.code] if self.principal else []) + [c.code for c in self.secondary]

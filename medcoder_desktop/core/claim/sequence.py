@@ -68,7 +68,7 @@ def _score(dx: Dx, note: str, sections, setting: str, others: list[Dx]) -> tuple
     if any("principal" in h or "admission diagnos" in h or "reason for" in h for h in headings):
         head = next(h for h in headings if "principal" in h or "admission diagnos" in h or "reason for" in h)
         return score + 4.0, f"the note names it under “{head.strip().title()}”"
-    if any(_ADMITTED.search(note[max(0, s - 80):s]) for s in starts):
+    if any(_ADMITTED.search(re.split(r"[.;\n]", note[max(0, s - 80):s])[-1]) for s in starts):
         score, why = score + 1.0, "the note says the patient was admitted or seen for it"
     listed = [s for s in starts if _section_at(sections, s) == "assessment"]
     if listed:
@@ -94,14 +94,20 @@ def sequence(dxs: list[Dx], note: str, sections, setting: str) -> Sequenced:
     """Principal first, then the others by support; a code whose note says "code first" X follows X."""
     if not dxs:
         return Sequenced([], "", {})
+    raw = {id(dx): _score(dx, note, sections, setting, dxs) for dx in dxs}
     scored = []
     reasons: dict[str, str] = {}
     for dx in dxs:
         blocked = _not_principal(dx)
-        s, why = _score(dx, note, sections, setting, dxs)
+        s, why = raw[id(dx)]
         if blocked:
             s -= 10.0
             reasons[dx.code] = blocked
+        else:
+            # the underlying condition of a manifestation (or of severe sepsis) takes the rank the note gives it
+            for m in dxs:
+                if m is not dx and _follows(m, dx) and raw[id(m)][0] > s:
+                    s, why = raw[id(m)][0], f"the underlying condition of {m.code} ({raw[id(m)][1]})"
         scored.append((s, why, dx))
     scored.sort(key=lambda t: -t[0])
     principal_reason = scored[0][1]
