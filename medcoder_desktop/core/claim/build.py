@@ -59,7 +59,8 @@ def build_claim(suggestions: list[Suggestion], encounter: Encounter, note: str, 
     claim.date = encounter.date_of_service or _take(proposed, "date", claim)
     day = parse_date(claim.date, today)
     if claim.date is None:
-        claim.warnings.append(f"No date of service: the claim is grouped as of today ({day.isoformat()}).")
+        claim.warnings.append(f"No date of service: the code set of today ({day.isoformat()}, FY{fiscal_year(day)}) "
+                              "applies" + (" and the claim is grouped as of today." if setting == "inpatient" else "."))
     claim.fiscal_year = fiscal_year(day)
     year_note, year_codes = years.for_fiscal_year(dictionary, claim.fiscal_year)
     if year_note:
