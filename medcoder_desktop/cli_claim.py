@@ -82,7 +82,7 @@ def print_claim(claim) -> None:
     for role, c in rows:
         marks = " ".join(x for x in (c.severity if c.severity in ("CC", "MCC") else "",
                                      "(excluded)" if c.cc_excluded else "", "HAC" if c.hac else "") if x)
-        print(f"  {role:<12} {c.code:<9} POA {c.poa or '-'}  {marks:<14} {c.title[:70]}")
+        print(f"  {role:<12} {c.code:<9} POA {(c.poa or '-') + ('?' if c.poa_proposed else ' ')} {marks:<14} {c.title[:70]}")
     for c in claim.procedures:
         print(f"  {'Procedure':<12} {c.code:<9} {c.title[:80]}")
     for e in claim.edits:

