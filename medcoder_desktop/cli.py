@@ -60,14 +60,17 @@ def cmd_codes_build(args: argparse.Namespace) -> int:
 
 
 def cmd_codes_stats(args: argparse.Namespace) -> int:
-    stats = _service().stats()
+    service = _service()
+    stats = service.stats()
+    years = service.icd10cm_years()
     if args.json:
         _emit({"systems": {k: v.model_dump(include={"version", "codes", "billable", "source", "index_terms"})
-                           for k, v in stats.items()}})
+                           for k, v in stats.items()}, "icd10cm_years": years})
     else:
         for system, s in stats.items():
             print(f"{system:<11} version {s.version:<6} {s.codes:>7} codes  {s.billable:>7} billable"
                   f"  {s.index_terms:>6} index terms   ({s.source})")
+        print(f"ICD-10-CM fiscal years loaded: {', '.join(f'FY{y}' for y in years)}")
     return 0
 
 

@@ -70,6 +70,12 @@ class CodingService:
     def stats(self) -> dict[str, CodeSetStats]:
         return self.dictionary().stats()
 
+    def icd10cm_years(self) -> list[int]:
+        """The fiscal years whose ICD-10-CM the dictionary holds (bundled and imported)."""
+        from medcoder_desktop.core.dictionary import years
+
+        return years.loaded_years(self.dictionary())
+
     def show(self, code: str) -> CodeDetail:
         return self.dictionary().show(code)
 

@@ -54,6 +54,8 @@ def test_date_picks_the_code_set_year_and_an_import_loads_it(home: Path, capsys)
     assert main(["codes", "import", "icd10cm-tabular", str(_tabular_xml()), "--year", "2027", "--json"]) == 0
     report = json.loads(capsys.readouterr().out)
     assert report["version"] == "2027" and report["added"] > 70_000
+    assert main(["codes", "stats", "--json"]) == 0
+    assert json.loads(capsys.readouterr().out)["icd10cm_years"] == [2026, 2027]
 
     assert main(args) == 0
     doc = json.loads(capsys.readouterr().out)
