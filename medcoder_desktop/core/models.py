@@ -96,6 +96,7 @@ class Encounter(BaseModel):
     sex: Literal["F", "M", "U"] | None = None
     payer: str | None = None
     date_of_service: str | None = None  # ISO date (YYYY-MM-DD)
+    discharge_status: int | None = Field(default=None, ge=1, le=99)  # CMS patient discharge status (01 home)
 
 
 class Section(BaseModel):

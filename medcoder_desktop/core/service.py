@@ -19,6 +19,7 @@ from medcoder_desktop.core.models import (
     BuildReport, CodeDetail, CodeSetStats, Encounter, GoldItem, ImportReport, SearchHit, Suggestion,
 )
 from medcoder_desktop.core.settings import Settings, load_settings
+from medcoder_desktop.errors import InvalidInputError, WorkspaceError
 from medcoder_desktop.paths import AppPaths
 
 # A hit at or above this score is shown as suggested (chosen on the phrase dev sets; see bench/).
@@ -71,6 +72,12 @@ class CodingService:
 
     def stats(self) -> dict[str, CodeSetStats]:
         return self.dictionary().stats()
+
+    def icd10cm_years(self) -> list[int]:
+        """The fiscal years whose ICD-10-CM the dictionary holds (bundled and imported)."""
+        from medcoder_desktop.core.dictionary import years
+
+        return years.loaded_years(self.dictionary())
 
     def show(self, code: str) -> CodeDetail:
         return self.dictionary().show(code)
@@ -192,6 +199,89 @@ class CodingService:
         assert last is not None
         self.last_warnings = [w for w in last.warnings if w != "cancelled"]
         return last.suggestions, {"first_suggestions_ms": round(first_ms or 0.0, 1), **last.stats}
+
+    # -- the claim (core/claim) -------------------------------------------------------------------
+    def claim_for(self, suggestions: list[Suggestion], encounter: Encounter, note: str, choices=None):
+        """The encounter's claim from the final suggestion list, and each suggestion's DRG impact by code.
+
+        The one place the claim step is called from: whatever changes how suggestions are made, the claim takes
+        the list as it will be shown. ``choices``: the coder's ``ClaimChoices`` (order, principal, POA)."""
+        from medcoder_desktop.core.claim import build_claim
+
+        return build_claim(suggestions, encounter, note, self.dictionary(), choices)
+
+    def group(self, claim_input):
+        """Group a coder's final claim (``ClaimInput``): DRG, severities, edits (``medcoder group``)."""
+        from medcoder_desktop.core.claim.build import group_input
+
+        return group_input(claim_input, self.dictionary())
+
+    def encounter_claim(self, encounter_id: str, suggestions: list[Suggestion] | None = None):
+        """The claim of a workspace encounter: the suggestions as shown (default: its latest run) with the coder's
+        decisions (accepted, rejected, added codes; order, POA, discharge status, edit overrides). The grouped
+        claim is kept for exports. Returns (Claim, impacts by code)."""
+        from medcoder_desktop.core.claim import ClaimChoices
+
+        ws = self.workspace()
+        record = ws.get_encounter(encounter_id)
+        if suggestions is None:
+            run = ws.latest_run(encounter_id)
+            suggestions = run.suggestions if run is not None else []
+        states = {s.code: s for s in ws.current_codes(encounter_id, include_rejected=True)}
+        known = {s.code for s in suggestions}
+        on_claim = {s.code for s in suggestions if s.suggested and (s.code not in states or states[s.code].in_effect)}
+        on_claim |= {c for c, st in states.items() if st.in_effect}
+        titles = self.code_titles([c for c, st in states.items() if st.in_effect and c not in known], "ICD-10-CM")
+        added = [Suggestion(code=c, system=st.system, title=titles.get(c, c), confidence=1.0,
+                            reasoning="Added by the coder.", billable=True)
+                 for c, st in states.items() if st.in_effect and c not in known]
+        saved = ws.claim(encounter_id)
+        choices = ClaimChoices(on_claim=on_claim, order=saved.sequence, poa=saved.poa, added=added,
+                               discharge_status=saved.discharge_status)
+        claim, impacts = self.claim_for(suggestions, record.to_encounter(), record.note, choices)
+        for edit in claim.edits:
+            done = saved.overridden(edit.name, edit.codes)
+            edit.overridden = done.reason if done else None
+        ws.save_claim_snapshot(encounter_id, claim.model_dump(mode="json"))
+        return claim, impacts
+
+    def move_in_claim(self, encounter_id: str, code: str, step: int, claim=None):
+        """Move a diagnosis up (step -1) or down (+1) the claim; the new order is the coder's (audited)."""
+        claim = claim or self.encounter_claim(encounter_id)[0]
+        order = claim.diagnosis_codes()
+        if code not in order:
+            raise InvalidInputError(f"{code} is not a diagnosis on the claim.")
+        i = order.index(code)
+        j = max(0, min(len(order) - 1, i + step))
+        if i != j:
+            order.insert(j, order.pop(i))
+            self.workspace().set_claim_sequence(encounter_id, order, code=code,
+                                                action="claim.principal" if j == 0 else "claim.move")
+        return order
+
+    def set_principal(self, encounter_id: str, code: str, claim=None):
+        """Make a diagnosis principal (first-listed); audited."""
+        claim = claim or self.encounter_claim(encounter_id)[0]
+        order = claim.diagnosis_codes()
+        if code not in order:
+            raise InvalidInputError(f"{code} is not a diagnosis on the claim.")
+        order.remove(code)
+        order.insert(0, code)
+        self.workspace().set_claim_sequence(encounter_id, order, code=code, action="claim.principal")
+        return order
+
+    def mark_coded(self, encounter_id: str, suggestions: list[Suggestion] | None = None):
+        """Mark the encounter coded, unless an edit is neither resolved nor overridden with a reason.
+
+        Raises:
+            WorkspaceError: edits remain open; the message names them.
+        """
+        claim, _ = self.encounter_claim(encounter_id, suggestions)
+        blocking = claim.open_edits()
+        if blocking:
+            raise WorkspaceError("The claim has edits to resolve or override (with a reason) first: "
+                                 + " ".join(e.message for e in blocking))
+        return self.workspace().set_status(encounter_id, "coded")
 
     def mode(self) -> str:
         return "llm" if self.runtime() is not None else "retrieval-only"

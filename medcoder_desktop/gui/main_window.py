@@ -22,6 +22,7 @@ from medcoder_desktop.errors import MedcoderError
 from medcoder_desktop.gui.file_actions import FileActions
 from medcoder_desktop.gui.models.suggestions_model import Row
 from medcoder_desktop.gui.search_dialog import CodeSearchDialog
+from medcoder_desktop.gui.views.claim_panel import POA_CYCLE, ClaimPanel
 from medcoder_desktop.gui.views.encounter_panel import EncounterPanel
 from medcoder_desktop.gui.views.note_view import NoteView
 from medcoder_desktop.gui.views.suggestions import SuggestionsPanel
@@ -34,6 +35,8 @@ RETRIEVAL_ONLY = "No language model: suggestions come from the dictionary alone.
 KEYS = (("A", "accept the selected code"), ("R", "reject it (Shift+R: with a reason)"),
         ("E", "edit: replace it with another code"), ("U", "undo the last decision of this note"),
         ("J / K or ↓ / ↑", "next / previous code"), ("N", "next note"), ("/", "search codes, add one"),
+        ("Alt+↑ / Alt+↓", "move the selected diagnosis up / down the claim"), ("P", "make it principal"),
+        ("O", "its POA: Y, N, U, W, 1, cleared"),
         ("Ctrl+Enter", "mark the note coded and go to the next"), ("Ctrl+R", "suggest again"))
 
 
@@ -59,6 +62,9 @@ class MainWindow(FileActions, QMainWindow):
         self.prefs_dialog: Any = None
         self._titles: dict[str, str] = {}
         self._states: list = []
+        self.claim: Any = None  # the open encounter's claim as last grouped (core.claim.Claim)
+        self._suggestion_list: list = []  # the suggestions shown, as the core made them
+        self._claim_generation = 0
         self._painted = False
         self._closed = False
         self.quiet_errors = False  # screenshots: errors go to stderr, never to a modal box nobody can close
@@ -81,6 +87,8 @@ class MainWindow(FileActions, QMainWindow):
         self.note.spanClicked.connect(self._span_clicked)
         self.suggestions = SuggestionsPanel(self)
         self.suggestions.selected.connect(self._row_selected)
+        self.claim_panel = ClaimPanel(self)
+        self.claim_panel.overrideRequested.connect(self.override_edits)
         note_title = QLabel("Note", self)
         note_title.setObjectName("paneTitle")
         center = QWidget(self)
@@ -97,12 +105,13 @@ class MainWindow(FileActions, QMainWindow):
         lcol.addWidget(details_title)
         lcol.addWidget(self.details)
         self.splitter = QSplitter(Qt.Orientation.Horizontal, self)
-        for w in (left, center, self.suggestions):
+        for w in (left, center, self.suggestions, self.claim_panel):
             self.splitter.addWidget(w)
         self.splitter.setChildrenCollapsible(False)
         self.splitter.setStretchFactor(1, 5)
         self.splitter.setStretchFactor(2, 5)
-        self.splitter.setSizes([270, 640, 690])
+        self.splitter.setStretchFactor(3, 3)
+        self.splitter.setSizes([240, 560, 560, 400])
         self.banner = QLabel(self)
         self.banner.setObjectName("banner")
         self.banner.setWordWrap(True)
@@ -179,6 +188,12 @@ class MainWindow(FileActions, QMainWindow):
         self._action("Mark &coded and go to the next note", "Ctrl+Return", self.mark_coded, menu=c)
         self._action("Mark s&kipped", None, lambda: self.set_status("skipped"), menu=c)
         self._action("Suggest a&gain", "Ctrl+R", self.rerun, menu=c)
+        cl = m.addMenu("C&laim")
+        self._action("Move &up in the claim", "Alt+Up", lambda: self.move_in_claim(-1), menu=cl)
+        self._action("Move &down in the claim", "Alt+Down", lambda: self.move_in_claim(1), menu=cl)
+        self._action("Make &principal", "P", self.make_principal, menu=cl)
+        self._action("Next P&OA indicator", "O", self.cycle_poa, menu=cl)
+        self._action("O&verride edits…", None, self.override_edits, menu=cl)
         h = m.addMenu("&Help")
         self._action("&Keyboard", "F1", self.show_keys, menu=h)
 
@@ -217,9 +232,10 @@ class MainWindow(FileActions, QMainWindow):
             self.fit_panes()
 
     def fit_panes(self) -> None:
-        """Worklist, note and suggestions at about 13 / 44 / 43 % of the width."""
-        w = max(900, self.splitter.width() or self.width())
-        self.splitter.setSizes([int(w * 0.13), int(w * 0.44), w - int(w * 0.13) - int(w * 0.44)])
+        """Worklist, note, suggestions and claim at about 12 / 34 / 32 / 22 % of the width."""
+        w = max(1000, self.splitter.width() or self.width())
+        sizes = [int(w * 0.12), int(w * 0.34), int(w * 0.32)]
+        self.splitter.setSizes([*sizes, w - sum(sizes)])
 
     def paintEvent(self, event: QPaintEvent) -> None:
         super().paintEvent(event)
@@ -316,10 +332,24 @@ class MainWindow(FileActions, QMainWindow):
             self._refresh_worklist_item()
 
     def mark_coded(self) -> None:
-        if self.record is not None:
-            self.set_status("coded")
-            self.message(f"{self.record.id} marked coded.")
-            self.next_note()
+        """Marks coded on a worker (the claim is regrouped first): open edits refuse it, with their messages."""
+        if self.record is None:
+            return
+        rec_id, shown = self.record.id, self._shown_suggestions()
+        self.tasks.run(lambda: self.service.mark_coded(rec_id, shown), lambda _r: self._coded(rec_id),
+                       self._not_coded, lane="lookup")
+
+    def _coded(self, encounter_id: str) -> None:
+        if self.record is None or self.record.id != encounter_id:
+            return
+        self._refresh_worklist_item()
+        self.message(f"{encounter_id} marked coded.")
+        self.next_note()
+
+    def _not_coded(self, exc: BaseException) -> None:
+        self.message(str(exc), 15000)
+        self._error(exc)
+        self.regroup()
 
     # -- one encounter ---------------------------------------------------------------------------
     def open_encounter(self, encounter_id: str, *, rerun: bool = False) -> None:
@@ -339,6 +369,9 @@ class MainWindow(FileActions, QMainWindow):
         self.details.set_record(rec)
         self.worklist.select(rec.id, emit=False)
         if changed:
+            self.claim = None
+            self._claim_generation += 1
+            self.claim_panel.set_claim(None, {})
             sections = self.service.note_sections(rec.note)
             headings = [(s.start, min(s.end, s.start + len(s.heading) + 1)) for s in sections if s.heading]
             self.note.set_note(rec.note, headings)
@@ -376,6 +409,7 @@ class MainWindow(FileActions, QMainWindow):
         self._idle(" ".join(warnings) if warnings else (f"Suggestions ready in {ms:.0f} ms." if ms is not None
                                                        else "Suggestions from the saved run."))
         self.suggestions.update_title()
+        self.regroup()
         self.suggestionsDone.emit(job.encounter_id)
 
     def _on_failed(self, job: SuggestJob, exc: BaseException) -> None:
@@ -388,6 +422,7 @@ class MainWindow(FileActions, QMainWindow):
         self.suggestionsDone.emit(job.encounter_id)
 
     def _show_suggestions(self, suggestions: list) -> None:
+        self._suggestion_list = list(suggestions)
         keep = self.suggestions.current()
         self.suggestions.model.set_suggestions(suggestions)
         self.suggestions.model.set_states(self._states, self._titles)
@@ -418,8 +453,9 @@ class MainWindow(FileActions, QMainWindow):
             self.suggestions.model.set_states(self._states, self._titles)
 
     # -- note and selection ----------------------------------------------------------------------
-    def _row_selected(self, _row: Row | None) -> None:
+    def _row_selected(self, row: Row | None) -> None:
         self._highlight()
+        self.claim_panel.show_impact(row.code if row is not None else None)
 
     def _highlight(self) -> None:
         current = self.suggestions.current()
@@ -451,6 +487,7 @@ class MainWindow(FileActions, QMainWindow):
             return False
         self._refresh_states()
         self._refresh_worklist_item()
+        self.regroup()
         return True
 
     def accept_selected(self) -> None:
@@ -543,11 +580,16 @@ class MainWindow(FileActions, QMainWindow):
             return
         self._refresh_states()
         self._refresh_worklist_item()
+        self.regroup()
         self.suggestions.select_code(d.replaced_code or d.code)
         self.message(f"Undone: {d.action} {d.code}.")
 
     def _detail_changed(self, field: str, value: Any) -> None:
         if self.record is None:
+            return
+        if field == "discharge_status":  # kept with the claim (audited there): it changes the DRG, not the codes
+            rec_id = self.record.id
+            self.regroup(lambda: self.ws.set_discharge_status(rec_id, value))
             return
         try:
             self.record = self.ws.update_encounter(self.record.id, **{field: value})
@@ -559,8 +601,106 @@ class MainWindow(FileActions, QMainWindow):
         if field == "setting":
             self.rerun()  # the setting changes which diagnoses are coded
         else:
+            self.regroup()  # age, sex and date change the DRG and the edits at once
             self.message("Saved. Suggest again (Ctrl+R) to use the new details.")
 
     def show_keys(self) -> None:
         rows = "".join(f"<tr><td><b>{k}</b>&nbsp;&nbsp;</td><td>{v}</td></tr>" for k, v in KEYS)
         QMessageBox.information(self, "Keyboard", f"<table>{rows}</table>")
+
+    # -- the claim -------------------------------------------------------------------------------
+    def _shown_suggestions(self) -> list:
+        return list(self._suggestion_list)
+
+    def regroup(self, then: Any = None) -> None:
+        """Rebuild the claim on a worker (sequence, POA, DRG, edits, impacts); late results are dropped."""
+        if self.record is None or not self.final or self._closed:
+            return
+        self._claim_generation += 1
+        generation, rec_id, shown = self._claim_generation, self.record.id, self._shown_suggestions()
+        self.claim_panel.title.setText("Claim · regrouping…")
+
+        def op():
+            if then is not None:
+                then()
+            return self.service.encounter_claim(rec_id, shown)
+
+        self.tasks.run(op, lambda result: self._claim_ready(generation, result), self._claim_failed, lane="lookup")
+
+    def _claim_ready(self, generation: int, result: Any) -> None:
+        if generation != self._claim_generation or self._closed:
+            return
+        self.claim, impacts = result
+        self.claim_panel.set_claim(self.claim, impacts)
+        proposed = {k: getattr(self.claim, k) for k in self.claim.proposed if k in ("age", "sex")}
+        self.details.show_claim_facts(self.claim.discharge_status if self.claim.discharge_status != 1 else None,
+                                      proposed)
+        row = self.suggestions.current()
+        self.claim_panel.show_impact(row.code if row is not None else None)
+
+    def _claim_failed(self, exc: BaseException) -> None:
+        self.claim_panel.title.setText("Claim")
+        self.message(f"The claim could not be grouped: {exc}", 15000)
+
+    def _claim_target(self) -> str | None:
+        """The diagnosis a claim key acts on: the claim table's selection when it has the focus, else the selected
+        suggestion when it is on the claim, else the claim table's selection."""
+        if self.claim is None:
+            return None
+        on_claim = self.claim.diagnosis_codes()
+        if not self.claim_panel.table.hasFocus():
+            row = self.suggestions.current()
+            if row is not None and row.code in on_claim:
+                return row.code
+        code = self.claim_panel.current_code()
+        return code if code in on_claim else None
+
+    def move_in_claim(self, step: int) -> None:
+        code = self._claim_target()
+        if code is None or self.record is None:
+            self.message("Select a diagnosis of the claim to move it.")
+            return
+        rec_id, claim = self.record.id, self.claim
+        self.claim_panel.select_code(code)
+        self.regroup(lambda: self.service.move_in_claim(rec_id, code, step, claim))
+
+    def make_principal(self) -> None:
+        code = self._claim_target()
+        if code is None or self.record is None:
+            self.message("Select a diagnosis of the claim to make it principal.")
+            return
+        rec_id, claim = self.record.id, self.claim
+        self.message(f"{code} is now {'principal' if claim.setting == 'inpatient' else 'first-listed'}.")
+        self.regroup(lambda: self.service.set_principal(rec_id, code, claim))
+
+    def cycle_poa(self) -> None:
+        code = self._claim_target()
+        if code is None or self.record is None or self.claim.setting != "inpatient":
+            self.message("Select a diagnosis of an inpatient claim to set its POA.")
+            return
+        current = next((c.poa for c in [self.claim.principal, *self.claim.secondary] if c and c.code == code), None)
+        nxt = POA_CYCLE[(POA_CYCLE.index(current) + 1) % len(POA_CYCLE)] if current in POA_CYCLE else "Y"
+        rec_id = self.record.id
+        self.message(f"POA of {code}: {nxt or 'cleared'}.")
+        self.regroup(lambda: self.ws.set_poa(rec_id, code, nxt))
+
+    def override_edits(self) -> None:
+        """Ask a reason for each open edit; overrides are audited and let the encounter be marked coded."""
+        if self.claim is None or self.record is None:
+            return
+        reasons = []
+        for edit in self.claim.open_edits():
+            text, ok = QInputDialog.getText(self, "Override an edit", f"{edit.message}\n\nReason for overriding:")
+            if not ok:
+                return
+            if not text.strip():
+                self.message("An override needs a reason.")
+                return
+            reasons.append((edit, text.strip()))
+        rec_id = self.record.id
+
+        def save() -> None:
+            for edit, reason in reasons:
+                self.ws.override_edit(rec_id, edit.name, edit.codes, reason)
+
+        self.regroup(save)

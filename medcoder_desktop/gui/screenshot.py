@@ -77,7 +77,7 @@ def take_screenshot(window: Any, path: Path, *, note: str | None = None, setting
         QTest.keyClick(window.suggestions.table, key)
     if select is not None and not window.suggestions.select_code(select):
         print(f"medcoder: {select} is not among the suggestions; the first one stays selected.", file=sys.stderr)
-    wait_until(lambda: True)
+    wait_until(lambda: window.tasks.idle, timeout)  # the claim regrouped after the keys' decisions
     dialog = None
     if search is not None:
         dialog = window._open_search(search, replacing=None)

@@ -148,7 +148,8 @@ def test_mark_coded_filter_and_export(make_window, qtbot, tmp_path) -> None:
     enc = window.record.id
     qtbot.keyClick(window.suggestions.table, Qt.Key.Key_A)
     qtbot.keyClick(window.suggestions.table, Qt.Key.Key_Return, Qt.KeyboardModifier.ControlModifier)
-    assert window.ws.get_encounter(enc).status == "coded"
+    # the claim's edits are checked on a worker before the status changes
+    qtbot.waitUntil(lambda: window.ws.get_encounter(enc).status == "coded", timeout=30_000)
     wait_final(qtbot, window)
     window.worklist.filter.setCurrentIndex(window.worklist.filter.findData("coded"))
     assert [window.worklist.model.id_at(i) for i in range(window.worklist.model.rowCount())] == [enc]

@@ -145,6 +145,9 @@ def _carry_over_imports(db: sqlite_utils.Database, old: Path, progress: Progress
             db.execute(f"insert into notes select * from old.notes where system not in {built}")
             db.execute(f"insert into code_sets select * from old.code_sets where system not in {built}")
             db.execute("insert into index_terms select * from old.index_terms")
+            if {"icd10cm_years", "icd10cm_year_codes"} <= tables:  # ICD-10-CM of other fiscal years
+                db.execute("insert into icd10cm_years select * from old.icd10cm_years")
+                db.execute("insert into icd10cm_year_codes select * from old.icd10cm_year_codes")
             db.execute(
                 "insert or replace into meta select * from old.meta where key like 'import.%'"
             )

@@ -48,4 +48,13 @@ def m001_initial(db: sqlite_utils.Database) -> None:
     db["meta"].create({"key": str, "value": str}, pk="key")
 
 
-MIGRATIONS = [m001_initial]
+def m002_icd10cm_years(db: sqlite_utils.Database) -> None:
+    # ICD-10-CM of other fiscal years (``codes import icd10cm-tabular --year``): the code list of each, so that
+    # an encounter is checked against the code set of its date. The bundled year stays in ``codes``.
+    db["icd10cm_years"].create(
+        {"year": int, "version": str, "source": str, "loaded_at": str, "codes": int}, pk="year")
+    db["icd10cm_year_codes"].create(
+        {"year": int, "code": str, "title": str, "billable": int}, pk=("year", "code"))
+
+
+MIGRATIONS = [m001_initial, m002_icd10cm_years]

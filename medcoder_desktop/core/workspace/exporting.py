@@ -16,7 +16,8 @@ from medcoder_desktop.core import private_files
 from medcoder_desktop.core.workspace.models import CodeState, Decision, EncounterRecord
 from medcoder_desktop.errors import InvalidInputError
 
-CSV_COLUMNS = ("encounter_id", "code", "system", "action", "user", "time", "replaced_code")
+CSV_COLUMNS = ("encounter_id", "code", "system", "action", "user", "time", "replaced_code",
+               "sequence", "poa", "severity", "drg", "drg_weight")
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
 
@@ -40,22 +41,56 @@ def _cell(value: Any) -> str:
     return "'" + text if text.startswith(_FORMULA_START) else text
 
 
-def csv_text(encounters: list[tuple[EncounterRecord, list[CodeState]]]) -> tuple[str, int]:
-    """The CSV export and its number of code rows: one row per code in effect."""
+def _claim_places(claim: dict[str, Any] | None) -> dict[str, tuple[int, str | None, str | None]]:
+    """code -> (place on the claim: 1 principal, 2... secondary or procedures, POA, severity)."""
+    if not claim:
+        return {}
+    codes = ([claim["principal"]] if claim.get("principal") else []) + claim.get("secondary", [])
+    out = {c["code"]: (i + 1, c.get("poa"), c.get("severity")) for i, c in enumerate(codes)}
+    for i, c in enumerate(claim.get("procedures", [])):
+        out.setdefault(c["code"], (i + 1, None, None))
+    return out
+
+
+def claim_summary(claim: dict[str, Any] | None) -> dict[str, Any] | None:
+    """The claim as exported: sequence with POA and severity, procedures, DRG, edits and overrides."""
+    if not claim:
+        return None
+    dx = ([claim["principal"]] if claim.get("principal") else []) + claim.get("secondary", [])
+    return {
+        "diagnoses": [{"sequence": i + 1, "code": c["code"], "poa": c.get("poa"), "severity": c.get("severity"),
+                       "cc_excluded": c.get("cc_excluded", False), "hac": c.get("hac", [])} for i, c in enumerate(dx)],
+        "procedures": [c["code"] for c in claim.get("procedures", [])],
+        "drg": claim.get("drg"), "edits": claim.get("edits", []), "fiscal_year": claim.get("fiscal_year"),
+        "discharge_status": claim.get("discharge_status"),
+    }
+
+
+def csv_text(encounters: list[tuple[EncounterRecord, list[CodeState]]],
+             claims: dict[str, dict[str, Any]] | None = None) -> tuple[str, int]:
+    """The CSV export and its number of code rows: one row per code in effect, with its place on the claim
+    (sequence 1 = principal / first-listed), POA and severity, and the encounter's DRG and weight."""
     buf = io.StringIO()
     writer = csv.writer(buf, lineterminator="\n")
     writer.writerow(CSV_COLUMNS)
     rows = 0
+    claims = claims or {}
     for enc, states in encounters:
+        claim = claims.get(enc.id)
+        places = _claim_places(claim)
+        drg = (claim or {}).get("drg") or {}
         for s in states:
             if not s.in_effect:
                 continue
-            writer.writerow([_cell(v) for v in (enc.id, s.code, s.system, s.action, s.user, s.at, s.replaced_code)])
+            place, poa, severity = places.get(s.code, (None, None, None))
+            writer.writerow([_cell(v) for v in (enc.id, s.code, s.system, s.action, s.user, s.at, s.replaced_code,
+                                                place, poa, severity, drg.get("code"), drg.get("weight"))])
             rows += 1
     return buf.getvalue(), rows
 
 
-def json_text(encounters: list[tuple[EncounterRecord, list[CodeState], list[Decision]]]) -> tuple[str, int]:
+def json_text(encounters: list[tuple[EncounterRecord, list[CodeState], list[Decision]]],
+              claims: dict[str, dict[str, Any]] | None = None) -> tuple[str, int]:
     """The JSON export (a list of encounters with final codes and decision history) and its code count."""
     out = []
     rows = 0
@@ -70,6 +105,7 @@ def json_text(encounters: list[tuple[EncounterRecord, list[CodeState], list[Deci
             "id": enc.id, "status": enc.status, "setting": enc.setting, "age": enc.age, "sex": enc.sex,
             "payer": enc.payer, "date_of_service": enc.date_of_service, "source_file": enc.source_file,
             "codes": codes,
+            "claim": claim_summary((claims or {}).get(enc.id)),
             "decisions": [d.model_dump() for d in history],
         })
     return json.dumps(out, indent=2, ensure_ascii=False) + "\n", rows

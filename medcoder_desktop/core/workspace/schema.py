@@ -114,4 +114,22 @@ def m001_initial(db: sqlite_utils.Database) -> None:
     )
 
 
-MIGRATIONS = [m001_initial]
+def m002_claims(db: sqlite_utils.Database) -> None:
+    # The coder's claim decisions (order, principal, POA, discharge status, edit overrides; every change is
+    # audited) and the last grouped claim as shown, which exports carry (sequence, POA, DRG).
+    db.execute(
+        """
+        create table claims (
+            encounter_id text primary key not null references encounters (id),
+            sequence text not null default '[]',   -- JSON: diagnosis codes in the coder's order, principal first
+            poa text not null default '{}',        -- JSON {code: Y|N|U|W|1} set by the coder
+            discharge_status integer check (discharge_status is null or discharge_status between 1 and 99),
+            overrides text not null default '[]',  -- JSON [{edit, codes, reason, user, at}]
+            snapshot text,                         -- JSON: the claim as last grouped and shown
+            updated_at text not null
+        )
+        """
+    )
+
+
+MIGRATIONS = [m001_initial, m002_claims]

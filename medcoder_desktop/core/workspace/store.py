@@ -17,6 +17,7 @@ from pydantic import BaseModel, ValidationError
 from medcoder_desktop.core.engine.pipeline import validate_note
 from medcoder_desktop.core.models import Encounter, Suggestion
 from medcoder_desktop.core.workspace import exporting, importing
+from medcoder_desktop.core.workspace.claims import ClaimStore
 from medcoder_desktop.core.workspace.database import DEFAULT_BUSY_TIMEOUT_MS, open_database, translate_error
 from medcoder_desktop.core.workspace.history import code_states
 from medcoder_desktop.core.workspace.importing import NewEncounter
@@ -86,7 +87,7 @@ def _normalize_code(code: str, what: str = "code") -> str:
     return c
 
 
-class Workspace:
+class Workspace(ClaimStore):
     """The coder's workspace database (``AppPaths.default().workspace_db`` unless ``path`` is given).
 
     Thread safety: one SQLite connection opened with ``check_same_thread=False`` and guarded by a
@@ -499,7 +500,8 @@ class Workspace:
         coded encounters (all encounters with ``include_all``); the file is owner-only; audited."""
         with self._lock:
             data = self._export_rows(include_all)
-            text, rows = exporting.csv_text([(e, s) for e, s, _ in data])
+            text, rows = exporting.csv_text([(e, s) for e, s, _ in data],
+                                            self.claim_snapshots([e.id for e, _, _ in data]))
             return self._finish_export(Path(path), text, "csv", len(data), rows, include_all)
 
     def export_json(self, path: Path, *, include_all: bool = False) -> ExportResult:
@@ -507,7 +509,7 @@ class Workspace:
         history, no note text; the file is owner-only; audited."""
         with self._lock:
             data = self._export_rows(include_all)
-            text, rows = exporting.json_text(data)
+            text, rows = exporting.json_text(data, self.claim_snapshots([e.id for e, _, _ in data]))
             return self._finish_export(Path(path), text, "json", len(data), rows, include_all)
 
     def _finish_export(self, path: Path, text: str, fmt: str, n: int, rows: int, include_all: bool) -> ExportResult:

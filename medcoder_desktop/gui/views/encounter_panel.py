@@ -1,4 +1,4 @@
-"""The encounter's details: age, sex, payer, setting, date of service, and a re-run."""
+"""The encounter's details: age, sex, payer, setting, date of service, discharge status, and a re-run."""
 
 from __future__ import annotations
 
@@ -45,6 +45,12 @@ class EncounterPanel(QFrame):
         self.dos = QLineEdit(self)
         self.dos.setPlaceholderText("YYYY-MM-DD")
         self.dos.setAccessibleName("Date of service")
+        self.discharge = QSpinBox(self)
+        self.discharge.setRange(0, 99)
+        self.discharge.setSpecialValueText("01 (default)")
+        self.discharge.setAccessibleName("Discharge status")
+        self.discharge.setToolTip("CMS patient discharge status: 01 home, 02 short-term hospital, 03 SNF, "
+                                  "06 home health, 07 left against advice, 20 died ...")
         self.run_button = QPushButton("Re-run", self)
         self.run_button.setToolTip("Suggest again for this note with these details (Ctrl+R)")
         self.run_button.clicked.connect(self.rerun.emit)
@@ -59,7 +65,8 @@ class EncounterPanel(QFrame):
         form.setVerticalSpacing(6)
         form.setFieldGrowthPolicy(QFormLayout.FieldGrowthPolicy.AllNonFixedFieldsGrow)
         for label, widget in (("Age", self.age), ("Sex", self.sex), ("Payer", self.payer),
-                              ("Setting", self.setting), ("Date of service", self.dos)):
+                              ("Setting", self.setting), ("Date of service", self.dos),
+                              ("Discharge status", self.discharge)):
             form.addRow(label, widget)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(10, 8, 10, 8)
@@ -75,6 +82,10 @@ class EncounterPanel(QFrame):
         self.setting.activated.connect(lambda _i: self._emit("setting", self.setting.currentData()))
         self.payer.editingFinished.connect(lambda: self._emit("payer", self.payer.text().strip() or None))
         self.dos.editingFinished.connect(lambda: self._emit("date_of_service", self.dos.text().strip() or None))
+        self.discharge.editingFinished.connect(
+            lambda: self.changed.emit("discharge_status", self.discharge.value() or None)
+            if self._record is not None and (self.discharge.value() or None) != self._discharge else None)
+        self._discharge: int | None = None
         self._record: EncounterRecord | None = None
         self.setEnabled(False)
 
@@ -100,6 +111,17 @@ class EncounterPanel(QFrame):
         finally:
             for widget in (self.age, self.sex, self.payer, self.setting, self.dos):
                 widget.blockSignals(False)
+
+    def show_claim_facts(self, discharge_status: int | None, proposed: dict[str, object]) -> None:
+        """The discharge status kept with the claim, and what the note proposes where age or sex is empty."""
+        self._discharge = discharge_status
+        self.discharge.blockSignals(True)
+        self.discharge.setValue(discharge_status or 0)
+        self.discharge.blockSignals(False)
+        age = proposed.get("age")
+        self.age.setSpecialValueText(f"— (note: {age})" if age is not None else "—")
+        sex = proposed.get("sex")
+        self.sex.setItemText(0, f"— (note: {sex})" if sex else "—")
 
     def show_error(self, message: str) -> None:
         self.error.setText(message)

@@ -11,14 +11,14 @@ from pathlib import Path
 
 import sqlite_utils
 
-from medcoder_desktop.core.dictionary.importers import cm_index, cpt, hcpcs
+from medcoder_desktop.core.dictionary.importers import cm_index, cm_tabular, cpt, hcpcs
 from medcoder_desktop.core.dictionary.importers.common import (
     Counts, FileData, Progress, fail, quiet, read_file, replace_codes, write_import, year_in,
 )
 from medcoder_desktop.core.models import ImportReport
 from medcoder_desktop.errors import InvalidInputError
 
-KINDS = ("hcpcs", "cpt", "icd10cm-index", "icd10cm-drug", "icd10cm-neoplasm", "icd10cm-eindex")
+KINDS = ("hcpcs", "cpt", "icd10cm-index", "icd10cm-drug", "icd10cm-neoplasm", "icd10cm-eindex", "icd10cm-tabular")
 
 __all__ = ["KINDS", "import_file"]
 
@@ -33,7 +33,8 @@ def import_file(db_path: Path, kind: str, file: Path, *, version: str | None = N
             detects which it is.
         file: the file to import.
         version: the code-set version to record; by default the year in the file name (HCPCS,
-            CPT) or the ``<version>`` of the Index XML.
+            CPT) or the ``<version>`` of the Index XML. For "icd10cm-tabular", the fiscal year the
+            tabular list is used for (default: its ``<version>``).
         progress: called with (stage, fraction done).
 
     Raises:
@@ -51,6 +52,10 @@ def import_file(db_path: Path, kind: str, file: Path, *, version: str | None = N
         counts, system, version, kind = _hcpcs(db_path, file, version, progress)
     elif kind == "cpt":
         counts, system, version, kind = _cpt(db_path, file, version, progress)
+    elif kind == "icd10cm-tabular":
+        from medcoder_desktop.core.dictionary.importers.tabular_year import import_tabular
+
+        counts, system, version = import_tabular(db_path, file, version, progress)
     else:
         counts, system, version, kind = _index(db_path, kind, file, version, progress)
     progress("Done", 1.0)
