@@ -232,6 +232,8 @@ class ModelManager:
                 return Path(named[-1].path), "--model"
             raise ModelError(f"Model file {explicit} does not exist. Give a GGUF file, a name from "
                              "`medcoder model list`, or none.")
+        if self.settings.model_path and self.settings.model_path.strip().lower() == "none":
+            return None, "settings"  # the settings name no model: retrieval only
         if self.settings.model_path:
             p = Path(self.settings.model_path).expanduser()
             if not p.is_file():
