@@ -11,7 +11,7 @@ from typing import Any
 from medcoder_desktop.core.dictionary import Dictionary
 from medcoder_desktop.core.dictionary.build import Progress, _quiet, build_dictionary
 from medcoder_desktop.core.evaluation import EvalResult, evaluate
-from medcoder_desktop.core.gold import read_gold
+from medcoder_desktop.core.gold import gold_warnings, read_gold
 from medcoder_desktop.core.engine.pipeline import SuggestEvent, suggest_events
 from medcoder_desktop.core.models import (
     BuildReport, CodeDetail, CodeSetStats, Encounter, GoldItem, ImportReport, SearchHit, Suggestion,
@@ -248,7 +248,9 @@ class CodingService:
                 return [c for c, score in ranked[:1] if score >= SUGGEST_THRESHOLD]
             return shown.get(item.id, [])
 
-        return evaluate(items, rank, suggested, lambda c: d.exists(c), mode=mode, title=lambda c: d.show(c).title)
+        result = evaluate(items, rank, suggested, lambda c: d.exists(c), mode=mode, title=lambda c: d.show(c).title)
+        result.warnings = gold_warnings(items, d.exists)
+        return result
 
     def _rank_hits(self, item: GoldItem) -> list[SearchHit]:
         text = item.text.strip()
