@@ -40,6 +40,8 @@ class InvalidInputError(MedcoderError):
 class DatabaseLockedError(MedcoderError):
     """Another program holds the database."""
 
+    exit_code = 7
+
 
 class WorkspaceError(MedcoderError):
     """The coder's workspace (encounters, decisions, audit log) refused an operation or is unusable."""
@@ -94,7 +96,7 @@ EXIT_CODES = {
     4: "the language model is missing, corrupt or cannot be loaded",
     5: "organization preferences refused (pack tampered, untrusted, older than one imported, bad rule)",
     6: "storage: the data folder or a file cannot be written (read-only, no permission, disk full)",
-    7: "busy: another medcoder holds the dictionary (build or import) longer than the wait allows",
+    7: "busy: another medcoder holds the dictionary or the workspace (build, import) longer than the wait allows",
     70: "internal error (a bug): one line on stderr, MEDCODER_DEBUG=1 shows the traceback",
     130: "interrupted (Ctrl+C)",
 }

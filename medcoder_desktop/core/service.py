@@ -61,8 +61,12 @@ class CodingService:
             if self._dictionary is not None:
                 self._dictionary.close()
                 self._dictionary = None
-            if force or not self.paths.dictionary_db.is_file():
-                build_dictionary(self.paths.dictionary_db, progress=progress)
+            from medcoder_desktop.core.dictionary.build_lock import dictionary_writer
+
+            with dictionary_writer(self.paths.dictionary_db, progress, "the dictionary build") as waited:
+                # A forced build that waited for another build reuses it: that one is as fresh.
+                if (force and not waited) or not self.paths.dictionary_db.is_file():
+                    build_dictionary(self.paths.dictionary_db, progress=progress)
         d = self.dictionary()
         return BuildReport(path=str(d.path), systems=d.stats(), seconds=round(time.monotonic() - start, 1))
 
@@ -79,8 +83,11 @@ class CodingService:
                      progress: Progress = _quiet) -> ImportReport:
         from medcoder_desktop.core.dictionary.importers import import_file
 
+        from medcoder_desktop.core.dictionary.build_lock import dictionary_writer
+
         d = self.dictionary()
-        report = import_file(d.path, kind, file, version=version, progress=progress)
+        with dictionary_writer(d.path, progress, "the import"):  # one writer at a time: a second import waits
+            report = import_file(d.path, kind, file, version=version, progress=progress)
         d.invalidate()
         return report
 

@@ -16,7 +16,7 @@ import sqlite_utils
 from medcoder_desktop.core.dictionary.search_index import write_search_index
 from medcoder_desktop.core.dictionary.store import connect
 from medcoder_desktop.core.textfile import check_file, decode_text, sniff_encoding
-from medcoder_desktop.errors import DatabaseLockedError, ImportFileError
+from medcoder_desktop.errors import BusyError, ImportFileError
 
 Progress = Callable[[str, float], None]
 MAX_BYTES = 50 * 1024 * 1024  # the largest CMS file we import (Index XML) is about 15 MB
@@ -150,7 +150,7 @@ def write_import(
                 )
         except sqlite3.OperationalError as exc:
             if _is_locked(exc):
-                raise DatabaseLockedError(
+                raise BusyError(
                     f"The code dictionary {db_path} is in use by another program (a build or another "
                     "import). Try again when it has finished. Nothing was changed."
                 ) from exc
