@@ -55,8 +55,12 @@ def csv_text(encounters: list[tuple[EncounterRecord, list[CodeState]]]) -> tuple
     return buf.getvalue(), rows
 
 
-def json_text(encounters: list[tuple[EncounterRecord, list[CodeState], list[Decision]]]) -> tuple[str, int]:
-    """The JSON export (a list of encounters with final codes and decision history) and its code count."""
+def json_text(encounters: list[tuple[EncounterRecord, list[CodeState], list[Decision]]],
+              include_reasons: bool = False) -> tuple[str, int]:
+    """The JSON export (a list of encounters with final codes and decision history) and its code count.
+
+    A coder's free-text reject reason may repeat what the note says: it is left out unless
+    ``include_reasons`` (the user asked for it)."""
     out = []
     rows = 0
     for enc, states, history in encounters:
@@ -70,6 +74,6 @@ def json_text(encounters: list[tuple[EncounterRecord, list[CodeState], list[Deci
             "id": enc.id, "status": enc.status, "setting": enc.setting, "age": enc.age, "sex": enc.sex,
             "payer": enc.payer, "date_of_service": enc.date_of_service, "source_file": enc.source_file,
             "codes": codes,
-            "decisions": [d.model_dump() for d in history],
+            "decisions": [d.model_dump(exclude=None if include_reasons else {"reason"}) for d in history],
         })
     return json.dumps(out, indent=2, ensure_ascii=False) + "\n", rows
