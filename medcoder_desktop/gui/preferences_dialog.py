@@ -18,7 +18,7 @@ from PySide6.QtWidgets import (
     QTabWidget, QVBoxLayout, QWidget,
 )
 
-from medcoder_desktop.errors import MedcoderError, UntrustedSignerError
+from medcoder_desktop.errors import UntrustedSignerError
 from medcoder_desktop.gui.tables import read_only_rows
 from medcoder_desktop.gui.workers import Tasks
 

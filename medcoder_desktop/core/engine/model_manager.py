@@ -227,6 +227,10 @@ class ModelManager:
             p = Path(explicit).expanduser()
             if p.is_file():
                 return p, "--model"
+            if p.exists():  # a folder, a pipe or a device: said so, not "does not exist"
+                from medcoder_desktop.core.textfile import check_file
+
+                check_file(p, "model file (GGUF)", ModelError)
             named = [i for i in self.list() if i.present and explicit in (i.name, Path(i.path).name)]
             if named:
                 return Path(named[-1].path), "--model"

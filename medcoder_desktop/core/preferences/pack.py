@@ -101,10 +101,10 @@ def read_pack(path: Path, keys: KeyRing, *, trust_signer: bool = False) -> tuple
         PreferencesError: too large, not JSON, not a pack, another schema version, a bad signature (the
             pack was changed after signing), an untrusted signer, or content that breaks the schema.
     """
+    from medcoder_desktop.core.textfile import check_file
+
     path = Path(path)
-    if not path.is_file():
-        raise PreferencesError(f"{path}: no such file.")
-    size = path.stat().st_size
+    size = check_file(path, "preferences pack", PreferencesError)  # a folder, a pipe, a device: said so
     if size > MAX_PACK_BYTES:
         raise _refuse(path, f"it has {size / 2**20:.1f} MB, more than the {MAX_PACK_BYTES / 2**20:g} MB a pack "
                             "may have.")

@@ -182,10 +182,10 @@ class KeyRing:
         from cryptography.hazmat.primitives import serialization
         from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
+        from medcoder_desktop.core.textfile import check_file
+
         path = Path(path)
-        if not path.is_file():
-            raise PreferencesError(f"{path}: no such file.")
-        if path.stat().st_size > MAX_KEY_FILE_BYTES:
+        if check_file(path, "public key file", PreferencesError) > MAX_KEY_FILE_BYTES:
             raise PreferencesError(f"{path} is too large to be a public key.")
         try:
             key = serialization.load_pem_public_key(path.read_bytes())
