@@ -67,6 +67,8 @@ class CodingService:
                 # A forced build that waited for another build reuses it: that one is as fresh.
                 if (force and not waited) or not self.paths.dictionary_db.is_file():
                     build_dictionary(self.paths.dictionary_db, progress=progress)
+                elif waited:
+                    progress("using the dictionary another medcoder just built", 1.0)
         d = self.dictionary()
         return BuildReport(path=str(d.path), systems=d.stats(), seconds=round(time.monotonic() - start, 1))
 

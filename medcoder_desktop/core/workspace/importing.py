@@ -108,13 +108,23 @@ def read_folder(folder: Path) -> Iterator[Item]:
     """
     if not folder.is_dir():
         raise InvalidInputError(f"{folder}: {'not a folder' if folder.exists() else 'no such folder'}.")
+    found = False
     for path in sorted(folder.iterdir(), key=lambda p: p.name):
-        if path.name.startswith(".") or not path.is_file():
+        if path.name.startswith(".") or path.is_dir():
             continue
+        found = True
         if path.suffix.lower() not in NOTE_SUFFIXES:
             yield ImportIssue(file=path.name, message=f"{path.name}: not a .txt or .md note; skipped.")
             continue
+        try:
+            check_file(path, "note file")  # a pipe, a device, a broken link: said so, and skipped
+        except InvalidInputError as exc:
+            yield ImportIssue(file=path.name, message=f"{exc} Skipped.".replace(str(path), path.name))
+            continue
         yield _read_note_file(path)
+    if not found:
+        yield ImportIssue(file=folder.name, message=f"{folder.name}: no .txt or .md notes in this folder "
+                                                    "(subfolders are not read).")
 
 
 def _read_note_file(path: Path) -> Item:
@@ -219,6 +229,9 @@ def read_jsonl(path: Path) -> Iterator[Item]:
     data = _read_table_bytes(path)
     if isinstance(data, ImportIssue):
         yield data
+        return
+    if not data.strip():
+        yield ImportIssue(file=name, message=f"{name}: the file is empty; expected one JSON object a line.")
         return
     for lineno, line in _jsonl_lines(data, name):
         where = f"{name}, line {lineno}"
