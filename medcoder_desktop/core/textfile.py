@@ -30,7 +30,7 @@ def check_file(path: Path, what: str = "file", error: type[Exception] = InvalidI
     try:
         st = path.stat()  # follows links: a link to /dev/zero is a device
     except FileNotFoundError:
-        raise error(f"{path}: no such {what}.") from None
+        raise error(f"{path}: no such file.") from None
     except PermissionError:
         raise error(f"{path}: cannot be read (permission denied). Check the file's permissions.") from None
     except OSError as exc:

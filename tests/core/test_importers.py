@@ -287,7 +287,7 @@ def test_binary_and_empty_files(kind: str, content: bytes, pattern: str, diction
 
 def test_missing_directory_oversize_and_unknown_kind(dictionary_copy: Path, tmp_path: Path,
                                                      monkeypatch: pytest.MonkeyPatch) -> None:
-    with pytest.raises(ImportFileError, match="no such code-set file"):
+    with pytest.raises(ImportFileError, match="no such file"):
         import_file(dictionary_copy, "cpt", tmp_path / "nope.csv")
     with pytest.raises(ImportFileError, match="is a folder, not a code-set file"):
         import_file(dictionary_copy, "cpt", tmp_path)
