@@ -12,7 +12,6 @@ import os
 import resource
 import shutil
 import sqlite3
-import stat
 import subprocess
 import sys
 import tempfile
@@ -79,12 +78,6 @@ def test_pipes_devices_and_folders_never_hang(entry: tuple, name: str, home: Pat
 
 
 # -- permissions: unreadable files, a read-only data folder --------------------------------------------
-def _shared_dir() -> Path:
-    d = Path(tempfile.mkdtemp(prefix="medcoder-badinput-"))
-    d.chmod(0o755)
-    return d
-
-
 def _without_root_overrides() -> None:
     """Run as root, but without the capabilities that let root ignore file permissions (dropped from the
     bounding set before exec), so that a mode of 000 or 555 stops the product as it stops any user."""

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
@@ -10,7 +11,7 @@ from medcoder_desktop.core.preferences.model import Rule
 from medcoder_desktop.core.preferences.pack import PackMetadata, PackPayload, build_pack, layout
 from medcoder_desktop.core.service import CodingService
 from medcoder_desktop.errors import PreferencesError
-from tests.core.test_prefs_pack import admin, other, service_at, store_bytes  # noqa: F401 - fixtures
+from tests.core.test_prefs_pack import admin, other, store_bytes  # noqa: F401 - fixtures
 
 __all__ = ["admin", "other"]
 
@@ -32,8 +33,6 @@ def test_an_older_pack_from_the_same_signer_is_refused(admin: CodingService, oth
 
 
 def test_packs_carry_issue_time_and_sequence(admin: CodingService, tmp_path: Path) -> None:
-    import json
-
     seqs = []
     for i in range(3):
         path = tmp_path / f"p{i}.json"
@@ -63,7 +62,7 @@ def test_a_rule_that_contradicts_itself_is_refused_everywhere(admin: CodingServi
     blob, _ = build_pack(payload, admin.preferences_manager().keys)
     forged = tmp_path / "self.json"
     forged.write_bytes(blob)
-    assert layout(__import__("json").loads(blob)) == blob
+    assert layout(json.loads(blob)) == blob
     before = store_bytes(other)
     with pytest.raises(PreferencesError, match="replaces a code with itself"):
         other.import_preferences(forged, trust_signer=True)
