@@ -6,6 +6,7 @@ figure replays the exact prompts the pipeline sent, through a bare ``llama_cpp.L
 settings, and compares the time the pipeline spent from retrieval to the end with the bare calls.
 
     .venv/bin/python bench/latency.py [--repeat N] [--model-repeat N]
+    .venv/bin/python bench/latency.py --long [--long-repeat N]    # only: time per note, 10k to 200k characters
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from bench.common import SHARED_DATA, bench_home, machine, percentile, write_section  # noqa: E402
 
 SIZES = (1_000, 3_000, 10_000)
+LONG_SIZES = (10_000, 25_000, 50_000, 100_000, 200_000)  # up to the note size limit (MAX_NOTE_CHARS)
 
 
 def corpus() -> str:
@@ -86,10 +88,44 @@ def table(rows) -> list[str]:
         f"| {m} | {s:,} | {a:.0f} | {b:.0f} | {c:.0f} | {d:.0f} |" for m, s, a, b, c, d in rows]
 
 
+def long_notes(service, text: str, repeat: int) -> None:
+    """Time per note from 10k characters to the size limit, retrieval only: it must grow linearly. Measured
+    on the dev notes as written, and on the same text without sentence ends or commas (one endless
+    sentence: the shape that made the old text pass quadratic)."""
+    import re
+
+    from medcoder_desktop.core.engine.pipeline import MAX_NOTE_CHARS
+
+    shapes = {"dev notes": text, "no full stops or commas": re.sub(r"[.!?;,:\n]+", " ", text)}
+    rows = []
+    for shape, body in shapes.items():
+        base = None
+        for size in LONG_SIZES:
+            size = min(size, MAX_NOTE_CHARS, len(body) - 1)
+            _, totals, _, _ = time_notes(service, notes(body, size, repeat))
+            p50 = percentile(totals, 50)
+            base = base or p50 / size
+            rows.append((shape, size, p50, max(totals), p50 / size / base))
+            print(rows[-1], flush=True)
+    lines = [
+        "## Long notes, retrieval only (`bench/latency.py --long`)", "",
+        f"Machine: {machine()}. {repeat} notes a size, cut from the sample and dev notes (distinct text, no "
+        "repetition), as written and with every sentence end and comma removed. Linear growth keeps ms per "
+        "1,000 characters flat; the last column compares it with the 10k note of the same shape. Notes over "
+        f"{MAX_NOTE_CHARS:,} characters are refused with a message (split the note).",
+        f"Command: `.venv/bin/python bench/latency.py --long --long-repeat {repeat}`", "",
+        "| text | note size (chars) | all done p50 ms | max ms | ms per 1,000 chars | relative to 10k |",
+        "|---|---:|---:|---:|---:|---:|",
+    ] + [f"| {t} | {s:,} | {p:.0f} | {m:.0f} | {p / s * 1000:.1f} | {r:.2f}x |" for t, s, p, m, r in rows]
+    write_section("latency_long", "\n".join(lines))
+
+
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__)
     ap.add_argument("--repeat", type=int, default=15, help="Notes a size, retrieval only.")
     ap.add_argument("--model-repeat", type=int, default=5, help="Notes a size with the model.")
+    ap.add_argument("--long", action="store_true", help="Only the long-note measure (10k to 200k characters).")
+    ap.add_argument("--long-repeat", type=int, default=3, help="Notes a size in the long-note measure.")
     args = ap.parse_args()
     bench_home()
     from medcoder_desktop.core.engine.model_manager import packaged_model
@@ -100,6 +136,9 @@ def main() -> int:
     service.dictionary().engine
     load_s = time.perf_counter() - t
     text = corpus()
+    if args.long:
+        long_notes(service, text, args.long_repeat)
+        return 0
     rows = []
     for size in SIZES:
         firsts, totals, _, _ = time_notes(service, notes(text, size, args.repeat))

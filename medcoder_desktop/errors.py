@@ -40,6 +40,8 @@ class InvalidInputError(MedcoderError):
 class DatabaseLockedError(MedcoderError):
     """Another program holds the database."""
 
+    exit_code = 7
+
 
 class WorkspaceError(MedcoderError):
     """The coder's workspace (encounters, decisions, audit log) refused an operation or is unusable."""
@@ -71,3 +73,30 @@ class UntrustedSignerError(PreferencesError):
     def __init__(self, message: str, fingerprint: str):
         super().__init__(message)
         self.fingerprint = fingerprint
+
+
+class StorageError(MedcoderError):
+    """The data folder or a file cannot be written: read-only folder, no permission, disk full."""
+
+    exit_code = 6
+
+
+class BusyError(DatabaseLockedError):
+    """Another medcoder holds the dictionary or a data-folder lock longer than the wait allows."""
+
+    exit_code = 7
+
+
+# Exit codes of the command line, documented in README.md ("Exit codes"); tests/badinput checks them.
+EXIT_CODES = {
+    0: "success",
+    1: "the product could not do what was asked (dictionary missing or unusable, workspace refused)",
+    2: "bad input: a file that is missing, unreadable, not text, malformed or too large; a bad option",
+    3: "a code that is in no code set of the dictionary",
+    4: "the language model is missing, corrupt or cannot be loaded",
+    5: "organization preferences refused (pack tampered, untrusted, older than one imported, bad rule)",
+    6: "storage: the data folder or a file cannot be written (read-only, no permission, disk full)",
+    7: "busy: another medcoder holds the dictionary or the workspace (build, import) longer than the wait allows",
+    70: "internal error (a bug): one line on stderr, MEDCODER_DEBUG=1 shows the traceback",
+    130: "interrupted (Ctrl+C)",
+}

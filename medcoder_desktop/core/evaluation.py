@@ -69,6 +69,7 @@ class EvalResult(BaseModel):
     calibration: Calibration | None = None
     top_misses: list[CodeCount] = Field(default_factory=list)
     top_false_positives: list[CodeCount] = Field(default_factory=list)
+    warnings: list[str] = Field(default_factory=list)  # duplicate ids, gold codes in no code set
     # Left out of model_dump() (and so of `--json`): write_report puts it in eval.json.
     items: list[ItemRecord] = Field(default_factory=list, exclude=True)
 

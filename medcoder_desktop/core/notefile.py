@@ -3,31 +3,38 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import BinaryIO
 
+from medcoder_desktop.core.textfile import decode_text, read_bytes, read_capped
 from medcoder_desktop.errors import InvalidInputError
 
 MAX_NOTE_BYTES = 1_000_000
 
 
 def decode_note(data: bytes, where: str) -> str:
-    if not data.strip():
-        raise InvalidInputError(f"{where}: the note is empty.")
+    """The note's text: UTF-8, or UTF-16/32 with or without a byte-order mark.
+
+    Raises:
+        InvalidInputError: empty, too large, binary, or not text in any of those encodings.
+    """
     if len(data) > MAX_NOTE_BYTES:
         raise InvalidInputError(f"{where}: {len(data):,} bytes; a note may have at most {MAX_NOTE_BYTES:,}.")
-    if b"\x00" in data[:65536]:
-        raise InvalidInputError(f"{where}: binary data, not a text note (is it a PDF or a Word file?).")
-    try:
-        return data.decode("utf-8-sig")
-    except UnicodeDecodeError as exc:
-        line = data[: exc.start].count(b"\n") + 1
-        raise InvalidInputError(
-            f"{where}, line {line}: not UTF-8 text. Save the note as UTF-8 (or plain text) and try again."
-        ) from None
+    text = decode_text(data, where)
+    if not text.strip():
+        raise InvalidInputError(f"{where}: the note is empty.")
+    if "\x00" in text:
+        raise InvalidInputError(f"{where}: binary data (NUL characters), not a text note.")
+    return text
 
 
 def read_note(path: Path) -> str:
-    if not path.is_file():
-        raise InvalidInputError(f"{path}: no such file.")
-    if path.stat().st_size > MAX_NOTE_BYTES:
-        raise InvalidInputError(f"{path}: larger than {MAX_NOTE_BYTES:,} bytes; a note may have at most that.")
-    return decode_note(path.read_bytes(), str(path))
+    """A note file (a regular file: a folder, a pipe or a device is named as such)."""
+    return decode_note(read_bytes(Path(path), MAX_NOTE_BYTES, "note file"), str(path))
+
+
+def read_note_stream(stream: BinaryIO, where: str = "standard input") -> str:
+    """A note from a stream, read up to the size limit: an endless stream is refused, not read forever."""
+    data = read_capped(stream, MAX_NOTE_BYTES)
+    if data is None:
+        raise InvalidInputError(f"{where}: more than {MAX_NOTE_BYTES:,} bytes; a note may have at most that.")
+    return decode_note(data, where)

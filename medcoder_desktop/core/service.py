@@ -11,7 +11,7 @@ from typing import Any
 from medcoder_desktop.core.dictionary import Dictionary
 from medcoder_desktop.core.dictionary.build import Progress, _quiet, build_dictionary
 from medcoder_desktop.core.evaluation import EvalResult, evaluate
-from medcoder_desktop.core.gold import read_gold
+from medcoder_desktop.core.gold import gold_warnings, read_gold
 from medcoder_desktop.core.engine.model_probe import combination_key as _combination
 from medcoder_desktop.core.engine.model_probe import runtime_info
 from medcoder_desktop.core.engine.pipeline import SuggestEvent, suggest_events
@@ -65,8 +65,14 @@ class CodingService:
             if self._dictionary is not None:
                 self._dictionary.close()
                 self._dictionary = None
-            if force or not self.paths.dictionary_db.is_file():
-                build_dictionary(self.paths.dictionary_db, progress=progress)
+            from medcoder_desktop.core.dictionary.build_lock import dictionary_writer
+
+            with dictionary_writer(self.paths.dictionary_db, progress, "the dictionary build") as waited:
+                # A forced build that waited for another build reuses it: that one is as fresh.
+                if (force and not waited) or not self.paths.dictionary_db.is_file():
+                    build_dictionary(self.paths.dictionary_db, progress=progress)
+                elif waited:
+                    progress("using the dictionary another medcoder just built", 1.0)
         d = self.dictionary()
         return BuildReport(path=str(d.path), systems=d.stats(), seconds=round(time.monotonic() - start, 1))
 
@@ -89,8 +95,11 @@ class CodingService:
                      progress: Progress = _quiet) -> ImportReport:
         from medcoder_desktop.core.dictionary.importers import import_file
 
+        from medcoder_desktop.core.dictionary.build_lock import dictionary_writer
+
         d = self.dictionary()
-        report = import_file(d.path, kind, file, version=version, progress=progress)
+        with dictionary_writer(d.path, progress, "the import"):  # one writer at a time: a second import waits
+            report = import_file(d.path, kind, file, version=version, progress=progress)
         d.invalidate()
         return report
 
@@ -367,7 +376,9 @@ class CodingService:
                 return [c for c, score in ranked[:1] if score >= SUGGEST_THRESHOLD]
             return shown.get(item.id, [])
 
-        return evaluate(items, rank, suggested, lambda c: d.exists(c), mode=mode, title=lambda c: d.show(c).title)
+        result = evaluate(items, rank, suggested, lambda c: d.exists(c), mode=mode, title=lambda c: d.show(c).title)
+        result.warnings = gold_warnings(items, d.exists)
+        return result
 
     def _rank_hits(self, item: GoldItem) -> list[SearchHit]:
         text = item.text.strip()

@@ -21,7 +21,7 @@ class Settings(BaseModel):
     """What a user (or an IT department) can set.
 
     Attributes:
-        model_path: GGUF file to use; None lets the model manager choose.
+        model_path: GGUF file to use; "none" for retrieval only (no model); None lets the model manager choose.
         threads: CPU threads for the model; None means one per core.
         gpu_layers: layers to offload; None means all of them when a GPU backend exists, else 0.
         default_setting: the encounter setting new notes start with.

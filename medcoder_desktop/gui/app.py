@@ -69,6 +69,20 @@ def _size(text: str | None, default: tuple[int, int]) -> tuple[int, int]:
     return int(w), int(h)
 
 
+def _route_slot_errors_to(window) -> None:
+    """An exception that escapes a slot (a disk that filled up, a folder made read-only meanwhile) is shown in
+    the window's error dialog, and the window keeps working; PySide hands such exceptions to sys.excepthook."""
+    previous = sys.excepthook
+
+    def hook(kind, exc, tb):
+        if isinstance(exc, Exception) and not getattr(window, "_closed", False):
+            window._error(exc)
+        else:
+            previous(kind, exc, tb)
+
+    sys.excepthook = hook
+
+
 def run(args: Namespace) -> int:
     """``medcoder gui``: the window until it is closed, or ``--screenshot PATH`` of it."""
     app = ensure_app()
@@ -90,11 +104,18 @@ def run(args: Namespace) -> int:
         service = CodingService(model=getattr(args, "model", None))
         window = MainWindow(service)
         built = time.time()
-    except MedcoderError as exc:
+    except Exception as exc:  # noqa: BLE001 - a read-only data folder, a locked file ...: a dialog, no traceback
+        from medcoder_desktop.core.failures import user_error
+
+        err = user_error(exc)
+        if err is None:
+            raise
         if not (headless or screenshot or probe):
-            QMessageBox.critical(None, "medcoder", str(exc))
-        print(f"medcoder: {exc}", file=sys.stderr)
-        return exc.exit_code
+            QMessageBox.critical(None, "medcoder", str(err))
+        if sys.stderr is not None:
+            print(f"medcoder: {err}", file=sys.stderr)
+        return err.exit_code
+    _route_slot_errors_to(window)
     if screenshot:
         from medcoder_desktop.gui.screenshot import take_screenshot
 

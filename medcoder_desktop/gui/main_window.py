@@ -18,6 +18,7 @@ from PySide6.QtWidgets import (
 
 from medcoder_desktop.core.models import SearchHit
 from medcoder_desktop.core.workspace import EncounterRecord, EncounterSummary
+from medcoder_desktop.core.failures import user_error
 from medcoder_desktop.errors import MedcoderError
 from medcoder_desktop.gui.file_actions import FileActions
 from medcoder_desktop.gui.models.suggestions_model import Row
@@ -295,7 +296,8 @@ class MainWindow(FileActions, QMainWindow):
         self.statusBar().showMessage(text, ms)
 
     def _error(self, exc: BaseException) -> None:
-        text = str(exc) if isinstance(exc, MedcoderError) else f"Unexpected error ({exc.__class__.__name__})."
+        err = user_error(exc)  # a full disk, a read-only folder, a busy database: said plainly
+        text = str(err) if err is not None else f"Unexpected error ({exc.__class__.__name__})."
         if self.quiet_errors:
             if sys.stderr is not None:
                 print(f"medcoder: {text}", file=sys.stderr)

@@ -18,7 +18,7 @@ from PySide6.QtWidgets import (
     QTabWidget, QVBoxLayout, QWidget,
 )
 
-from medcoder_desktop.errors import MedcoderError, UntrustedSignerError
+from medcoder_desktop.errors import UntrustedSignerError
 from medcoder_desktop.gui.tables import read_only_rows
 from medcoder_desktop.gui.workers import Tasks
 
@@ -337,7 +337,10 @@ class PreferencesDialog(QDialog):
         self.result_label.setText(text)
 
     def _failed(self, exc: BaseException) -> None:
-        text = str(exc) if isinstance(exc, MedcoderError) else f"{type(exc).__name__}: {exc}"
+        from medcoder_desktop.core.failures import user_error
+
+        err = user_error(exc)
+        text = str(err) if err is not None else f"Unexpected error ({type(exc).__name__})."
         self._tell(text)
         self.result_label.setStyleSheet("color: #b3261e;")
 

@@ -14,6 +14,7 @@ from medcoder_desktop.core.settings import Settings
 from medcoder_desktop.gui.workers import Tasks
 
 AUTO = "Automatic (newest imported model, else the bundled one)"
+NO_MODEL = "No model (dictionary only)"  # saved as model_path "none"
 
 
 class SettingsDialog(QDialog):
@@ -98,6 +99,7 @@ class SettingsDialog(QDialog):
     def _fill_models(self, current: str | None) -> None:
         self.model.clear()
         self.model.addItem(AUTO, None)
+        self.model.addItem(NO_MODEL, "none")
         for info in self.service.model_manager().list():
             if info.present:
                 self.model.addItem(f"{info.name}  ({info.size / 1e6:,.0f} MB)", info.path)

@@ -101,8 +101,11 @@ def test_file_is_owner_only(built_dictionary: Path) -> None:
     assert built_dictionary.stat().st_mode & 0o077 == 0
 
 
-def test_reader_waits_for_a_writer_then_reports_locked(dictionary_copy: Path) -> None:
+def test_reader_waits_for_a_writer_then_reports_locked(dictionary_copy: Path,
+                                                       monkeypatch: pytest.MonkeyPatch) -> None:
     from medcoder_desktop.core.dictionary.importers import import_file
+
+    monkeypatch.setenv("MEDCODER_BUSY_WAIT", "1")  # the wait is what is tested, not its default length
     from medcoder_desktop.errors import DatabaseLockedError
 
     blocker = sqlite3.connect(dictionary_copy)

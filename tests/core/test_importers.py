@@ -287,9 +287,9 @@ def test_binary_and_empty_files(kind: str, content: bytes, pattern: str, diction
 
 def test_missing_directory_oversize_and_unknown_kind(dictionary_copy: Path, tmp_path: Path,
                                                      monkeypatch: pytest.MonkeyPatch) -> None:
-    with pytest.raises(ImportFileError, match="does not exist"):
+    with pytest.raises(ImportFileError, match="no such file"):
         import_file(dictionary_copy, "cpt", tmp_path / "nope.csv")
-    with pytest.raises(ImportFileError, match="not a regular file"):
+    with pytest.raises(ImportFileError, match="is a folder, not a code-set file"):
         import_file(dictionary_copy, "cpt", tmp_path)
     big = tmp_path / "big.csv"
     big.write_text("Code,Description\n" + "99213,Visit\n" * 100)

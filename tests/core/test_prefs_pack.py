@@ -133,9 +133,13 @@ def test_malformed_wrong_version_and_oversized_packs(other: CodingService, pack:
     with pytest.raises(PreferencesError, match="not a medcoder preferences pack"):
         other.import_preferences(bad, trust_signer=True)
     doc = json.loads(pack.read_text(encoding="ascii"))
-    doc["schema_version"] = 2
+    doc["schema_version"] = 3
     bad.write_bytes(pack_module.layout(doc))
-    with pytest.raises(PreferencesError, match="schema version 2.*update medcoder"):
+    with pytest.raises(PreferencesError, match="schema version 3.*update medcoder"):
+        other.import_preferences(bad, trust_signer=True)
+    doc["schema_version"] = 1  # packs without issue numbers (before replays were refused)
+    bad.write_bytes(pack_module.layout(doc))
+    with pytest.raises(PreferencesError, match="schema version 1.*export it again"):
         other.import_preferences(bad, trust_signer=True)
     bad.write_text("[" * 100_000, encoding="ascii")
     with pytest.raises(PreferencesError, match="nested too deeply"):
@@ -154,7 +158,8 @@ def test_unknown_codes_are_reported_and_skipped(admin: CodingService, other: Cod
                            items=3, codes={"R50.9": Tally(n=3, kept=3, expected=1.0), "XX9.99": Tally(n=3, kept=3)},
                            replacements={"R05.9": {"YY1": 3}})
     payload = PackPayload(
-        metadata=PackMetadata(organization="General Hospital", created="2026-01-01"),
+        metadata=PackMetadata(organization="General Hospital", created="2026-01-01",
+                              issued_at="2026-01-01T00:00:00.000000+00:00", sequence=1),
         rules=[Rule(kind="never", code="QQ1.23"), Rule(kind="never", code="R69")], sources=[source])
     path = tmp_path / "unknown.json"
     blob, _ = build_pack(payload, admin.preferences_manager().keys)

@@ -45,3 +45,19 @@ def test_a_file_that_is_not_a_model_is_refused_with_a_message(make_window, qtbot
     assert "GGUF" in dialog.error.text() or "model" in dialog.error.text().lower()
     assert dialog.import_button.isEnabled()
     assert window.service.model_manager().list() == []
+
+
+def test_the_settings_can_name_no_model(make_window, qtbot) -> None:
+    window = make_window()
+    dialog = SettingsDialog(window.tasks, window.service, window)
+    qtbot.addWidget(dialog)
+    dialog.model.setCurrentIndex(dialog.model.findData("none"))
+    dialog.buttons.button(dialog.buttons.StandardButton.Save).click()
+    window.apply_settings(dialog.result_settings())
+    wait_final(qtbot, window)
+    assert load_settings(window.service.paths).model_path == "none"
+    assert window.service.mode() == "retrieval-only"
+    assert window.service.model_manager().resolve_with_source(None) == (None, "settings")
+    again = SettingsDialog(window.tasks, window.service, window)  # shown as chosen when opened again
+    qtbot.addWidget(again)
+    assert again.model.currentData() == "none"

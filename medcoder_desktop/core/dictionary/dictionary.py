@@ -30,8 +30,13 @@ class Dictionary(DictionaryStore):
     def open(cls, path: Path, *, build_if_missing: bool = True, progress: Progress = _quiet) -> "Dictionary":
         """Open the dictionary at ``path``, building it first when it does not exist yet."""
         if not path.is_file() and build_if_missing:
-            if not _seed_from_bundle(path, progress):
-                build_dictionary(path, progress=progress)
+            from medcoder_desktop.core.dictionary.build_lock import dictionary_writer
+
+            with dictionary_writer(path, progress, "the dictionary build"):
+                if path.is_file():  # another process may have built it while this one waited
+                    progress("using the dictionary another medcoder just built", 1.0)
+                elif not _seed_from_bundle(path, progress):
+                    build_dictionary(path, progress=progress)
         return cls(path)
 
     @property

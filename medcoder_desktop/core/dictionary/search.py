@@ -265,7 +265,7 @@ class SearchEngine:
                     np.maximum.at(td, docs, float(idf[s]) * ix.post_w[lo:hi])
                 q_hit += tq
                 d_hit += td
-        cand = np.nonzero(q_hit)[0]
+        cand = np.flatnonzero(q_hit > 0)  # a boolean mask first: several times faster than nonzero on floats
         if systems:
             wanted = np.array([SYSTEMS.index(s) for s in systems if s in SYSTEMS], dtype=np.int8)
             cand = cand[np.isin(ix.code_system[ix.doc_code[cand]], wanted)]

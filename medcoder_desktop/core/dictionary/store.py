@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import sqlite3
 from pathlib import Path
 
@@ -27,9 +28,19 @@ def connect(path: Path, *, readonly: bool = False) -> sqlite_utils.Database:
             f"The code dictionary has not been built yet ({path}). Run: medcoder codes build"
         )
     uri = f"file:{path}?mode=ro" if readonly else f"file:{path}"
-    conn = sqlite3.connect(uri, uri=True, timeout=5.0, check_same_thread=False)
-    conn.execute("pragma busy_timeout = 5000")
+    wait = busy_wait_seconds()
+    conn = sqlite3.connect(uri, uri=True, timeout=wait, check_same_thread=False)
+    conn.execute(f"pragma busy_timeout = {int(wait * 1000)}")
     return sqlite_utils.Database(conn)
+
+
+def busy_wait_seconds() -> float:
+    """How long a reader waits for an import's commit (MEDCODER_BUSY_WAIT, default 30 s) before it reports the
+    dictionary busy (``failures.user_error``: exit code 7) instead of failing at once."""
+    try:
+        return max(0.1, float(os.environ.get("MEDCODER_BUSY_WAIT", "30")))
+    except ValueError:
+        return 30.0
 
 
 class DictionaryStore:

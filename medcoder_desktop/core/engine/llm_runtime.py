@@ -74,9 +74,12 @@ def import_llama() -> Any:
 
 def check_gguf(path: str | os.PathLike[str]) -> Path:
     """Return ``path`` if it is a readable file that starts like a GGUF model, else raise ModelError."""
+    from medcoder_desktop.core.textfile import check_file
+
     p = Path(path).expanduser()
-    if not p.is_file():
+    if not p.exists() and not p.is_symlink():
         raise ModelError(f"Model file {p} does not exist.")
+    check_file(p, "model file (GGUF)", ModelError)  # a folder, a pipe or a device is named as such
     try:
         with p.open("rb") as fh:
             magic = fh.read(4)

@@ -243,11 +243,17 @@ class ModelManager:
             p = Path(explicit).expanduser()
             if p.is_file():
                 return p, "--model"
+            if p.exists():  # a folder, a pipe or a device: said so, not "does not exist"
+                from medcoder_desktop.core.textfile import check_file
+
+                check_file(p, "model file (GGUF)", ModelError)
             named = [i for i in self.list() if i.present and explicit in (i.name, Path(i.path).name)]
             if named:
                 return Path(named[-1].path), "--model"
             raise ModelError(f"Model file {explicit} does not exist. Give a GGUF file, a name from "
                              "`medcoder model list`, or none.")
+        if self.settings.model_path and self.settings.model_path.strip().lower() == "none":
+            return None, "settings"  # the settings name no model: retrieval only
         if self.settings.model_path:
             p = Path(self.settings.model_path).expanduser()
             if not p.is_file():

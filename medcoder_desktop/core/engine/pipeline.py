@@ -179,10 +179,10 @@ def build(dictionary: Dictionary, per_mention: list[list[Candidate]], encounter:
                     agg["best"], agg["x"] = c, x
                     if chosen and choice and choice.reason:
                         agg["reason"] = choice.reason
-    keys = set(by_code)
+    parents = _codes_with_descendants(by_code)
     out: list[Suggestion] = []
     for (system, code), agg in by_code.items():
-        if _has_kept_descendant(system, code, keys):
+        if (system, code.replace(".", "")) in parents:
             continue  # a specific code beats its own parent
         agg["x"]["mentions"] = min(agg["mentions"], 4) / 4
         conf = calib.confidence(agg["x"])
@@ -226,9 +226,14 @@ def _site_beats_unspecified_site(out: list[Suggestion]) -> list[Suggestion]:
     return [s for s in out if not (s.system == "ICD-10-CM" and _UNSPECIFIED_SITE.get(s.code, set()) & sited)]
 
 
-def _has_kept_descendant(system: str, code: str, keys: set[tuple[str, str]]) -> bool:
-    plain = code.replace(".", "")
-    return any(s == system and k != code and k.replace(".", "").startswith(plain) for s, k in keys)
+def _codes_with_descendants(keys) -> set[tuple[str, str]]:
+    """(system, undotted code) of every code that has a more specific code among ``keys``: one pass over
+    each key's prefixes, so that a long note with many codes stays linear (not every pair compared)."""
+    out: set[tuple[str, str]] = set()
+    for system, code in keys:
+        plain = code.replace(".", "")
+        out.update((system, plain[:n]) for n in range(1, len(plain)))
+    return out
 
 
 def _reasoning(c: Candidate, agg: dict, encounter: Encounter, choices: dict) -> str:

@@ -97,7 +97,7 @@ def sections(text: str) -> list[Section]:
 def _line_break_ends_sentence(text: str, i: int, pos: int) -> bool:
     """A newline ends a sentence after punctuation, before a blank line or a list item, or after a
     short line followed by a capital (problem lists); a wrapped line goes on."""
-    before = text[pos:i].rstrip()
+    before = text[max(pos, i - _LOOKBEHIND):i].rstrip()  # bounded: a long wrapped paragraph stays linear
     after = text[i + 1:i + 80]
     if not before or not after.strip() or after.startswith("\n") or _LIST_ITEM.match(after):
         return True
@@ -118,7 +118,31 @@ def sentences(text: str, start: int = 0, end: int | None = None) -> list[Span]:
         pos = m.end()
     if pos < end and text[pos:end].strip():
         out.append(_trim(text, pos, end))
-    return [s for s in out if s.end > s.start]
+    return _bounded([s for s in out if s.end > s.start], text)
+
+
+# Work per clause grows with its sentence (context scans the whole sentence): a note without full stops
+# would make it quadratic. Sentences longer than this are cut at a space, so time stays linear in the note.
+MAX_SENTENCE_CHARS = 1_000
+_LOOKBEHIND = 400  # characters before a line break that decide whether it ends a sentence
+
+
+def _bounded(spans: list[Span], text: str) -> list[Span]:
+    """``spans`` with each one longer than ``MAX_SENTENCE_CHARS`` cut into pieces at spaces (or hard)."""
+    out: list[Span] = []
+    for s in spans:
+        start = s.start
+        while s.end - start > MAX_SENTENCE_CHARS:
+            cut = text.rfind(" ", start + MAX_SENTENCE_CHARS // 2, start + MAX_SENTENCE_CHARS)
+            cut = cut if cut > start else start + MAX_SENTENCE_CHARS
+            piece = _trim(text, start, cut)
+            if piece.end > piece.start:
+                out.append(piece)
+            start = cut
+        piece = _trim(text, start, s.end)
+        if piece.end > piece.start:
+            out.append(piece)
+    return out
 
 
 # Words that qualify a condition when they follow it after a comma, as in the titles of the code sets.

@@ -7,31 +7,33 @@ confidences (what the product alone expected). A code coded in place of a sugges
 category (an edit from E11.9 to E11.65; a gold code that the dictionary never offered beside a
 suggestion it did not keep) is counted as a replacement.
 
+Wordings hold no note text (``privacy.py``): only the evidence's words that are dictionary vocabulary,
+kept once a (wording, code) pair was seen in ``MIN_WORDING_NOTES`` distinct notes.
+
 Learning from gold runs the pipeline retrieval-only and without preferences, so what is learned never
 feeds on itself; a workspace run shown with preferences already carries them in its confidences, so
-what is learned from its decisions is what the coders still changed. Wordings are the note's words
-that matched the dictionary (at most ``MAX_WORDING_CHARS``): they travel in packs, within the
-organization, and are never logged.
+what is learned from its decisions is what the coders still changed.
 """
 
 from __future__ import annotations
 
-import re
 import time
 from collections import defaultdict
 from collections.abc import Callable, Iterable
 
 from medcoder_desktop.core.models import GoldItem, Suggestion
 from medcoder_desktop.core.preferences.model import LearnedSource, Tally
+from medcoder_desktop.core.preferences.privacy import MAX_WORDING_CHARS, MIN_WORDING_NOTES, Known, vocabulary_wording
 from medcoder_desktop.core.preferences.rules import plain
 
-MAX_WORDING_CHARS = 80
 Progress = Callable[[str, float], None]
+__all__ = ["MAX_WORDING_CHARS", "Learner", "learn_gold", "learn_workspace", "wording"]
 
 
-def wording(text: str) -> str:
-    """Evidence words as they are compared: lower case, letters and digits, single spaces."""
-    return " ".join(re.findall(r"[^\W_]+", text.casefold()))[:MAX_WORDING_CHARS].strip()
+def wording(text: str, known: Known | None = None) -> str:
+    """Evidence words as they are compared: lower case, letters and digits, single spaces; with ``known``,
+    only dictionary vocabulary (see ``privacy.py``)."""
+    return vocabulary_wording(text, known)
 
 
 def category(code: str) -> str:
@@ -41,7 +43,8 @@ def category(code: str) -> str:
 class Learner:
     """Collects observations into one :class:`LearnedSource`."""
 
-    def __init__(self) -> None:
+    def __init__(self, known: Known | None = None) -> None:
+        self.known = known  # dictionary vocabulary: the only words of a note a wording may keep
         self.codes: dict[str, Tally] = defaultdict(Tally)
         self.wordings: dict[str, dict[str, Tally]] = defaultdict(lambda: defaultdict(Tally))
         self.replacements: dict[str, dict[str, int]] = defaultdict(lambda: defaultdict(int))
@@ -52,7 +55,7 @@ class Learner:
         one = Tally(n=1, kept=int(kept), expected=s.confidence, shown=int(s.suggested),
                     shown_kept=int(s.suggested and kept))
         self.codes[s.code].add(one)
-        for w in {wording(e.text) for e in s.evidence}:
+        for w in {wording(e.text, self.known) for e in s.evidence}:
             if w:
                 self.wordings[w][s.code].add(one)
 
@@ -65,22 +68,26 @@ class Learner:
         for by_code in self.wordings.values():
             for t in by_code.values():
                 t.expected = round(t.expected, 4)
+        # A wording seen in fewer notes than this is not kept at all: rare words are the identifying ones.
+        wordings = {w: {c: t for c, t in v.items() if t.n >= MIN_WORDING_NOTES} for w, v in self.wordings.items()}
         return LearnedSource(
             id=id, kind=kind, label=label, learned_at=learned_at, items=self.items, code_sets=code_sets,
-            codes=dict(self.codes), wordings={w: dict(v) for w, v in self.wordings.items()},
+            codes=dict(self.codes), wordings={w: v for w, v in wordings.items() if v},
             replacements={y: dict(xs) for y, xs in self.replacements.items()},
         )
 
 
 def learn_gold(items: Iterable[GoldItem], suggest: Callable[[GoldItem], list[Suggestion]],
-               canonical: Callable[[str], str | None], total: int, progress: Progress) -> Learner:
+               canonical: Callable[[str], str | None], total: int, progress: Progress,
+               known: Known | None = None) -> Learner:
     """Observations from coded notes: each note's suggestions against its gold codes.
 
     Args:
         suggest: every suggestion of the product for a note (suggested or not), without preferences.
         canonical: a gold code as the dictionary writes it, or None when the dictionary lacks it.
+        known: the dictionary's vocabulary (wordings keep only its words).
     """
-    learner = Learner()
+    learner = Learner(known)
     start = time.monotonic()
     for i, item in enumerate(items):
         if item.kind != "note" or not item.text.strip():
@@ -104,12 +111,12 @@ def learn_gold(items: Iterable[GoldItem], suggest: Callable[[GoldItem], list[Sug
     return learner
 
 
-def learn_workspace(workspace) -> Learner:
+def learn_workspace(workspace, known: Known | None = None) -> Learner:
     """Observations from the coders' decisions: accepted, edited and added codes were coded; rejected and
     replaced ones were not. The confidence and evidence are those of the run the decision was made on."""
     from medcoder_desktop.core.workspace.history import code_states
 
-    learner = Learner()
+    learner = Learner(known)
     runs: dict[int, dict[str, Suggestion]] = {}
 
     def run_suggestions(run_id: int | None, encounter_id: str) -> dict[str, Suggestion]:

@@ -17,11 +17,14 @@ from medcoder_desktop.core.preferences import learning
 from medcoder_desktop.core.preferences.merge import merge_pack
 from medcoder_desktop.core.preferences.model import (
     CodePreference, ExportReport, ImportRecord, LearnedReplacement, LearnReport, PackImportReport,
-    PreferencesData, PreferencesSummary, Rule, SourceSummary, Tally,
+    PreferencesData, PreferencesSummary, Rule, SignerMark, SourceSummary, Tally,
 )
-from medcoder_desktop.core.preferences.pack import PackMetadata, PackPayload, build_pack, read_pack
+from medcoder_desktop.core.preferences.privacy import sanitized, vocabulary
+from medcoder_desktop.core.preferences.pack import (
+    PackMetadata, PackPayload, build_pack, check_not_replayed, read_pack,
+)
 from medcoder_desktop.core.preferences.ranking import DEAD_ZONE, PreferenceRanker, smoothed_shift
-from medcoder_desktop.core.preferences.rules import check_rule_count, make_rule, plain
+from medcoder_desktop.core.preferences.rules import check_consistent, check_rule_count, make_rule, plain
 from medcoder_desktop.core.preferences.signing import KeyRing, write_private
 from medcoder_desktop.core.preferences.store import PreferenceStore, file_digest
 from medcoder_desktop.errors import CodeNotFoundError, InvalidInputError, PreferencesError
@@ -152,14 +155,15 @@ class PreferencesManager:
             return events[-1].suggestions
 
         index = _code_index(d)
-        learner = learning.learn_gold(items, suggest, lambda code: index.get(plain(code)), len(items), progress)
+        learner = learning.learn_gold(items, suggest, lambda code: index.get(plain(code)), len(items), progress,
+                                      known=vocabulary(d))
         source_id = "gold:" + file_digest(Path(path))[:16]
         return self._keep(learner, source_id, "gold", Path(path).name, start)
 
     def learn_workspace(self, workspace) -> LearnReport:
         """Learn from the coders' decisions in ``workspace``; this workstation's earlier learning is replaced."""
         start = time.monotonic()
-        learner = learning.learn_workspace(workspace)
+        learner = learning.learn_workspace(workspace, known=vocabulary(self._dictionary()))
         return self._keep(learner, "workspace:", "workspace", "workspace", start)
 
     def _keep(self, learner: learning.Learner, source_id: str, kind: str, label: str, start: float) -> LearnReport:
@@ -186,16 +190,23 @@ class PreferencesManager:
         from medcoder_desktop.core.workspace.store import resolve_user
 
         self.keys.signing_key()  # fail before any work when this workstation cannot sign
+        signer_fp = self.keys.own().fingerprint
         with self.store.transaction() as data:
             organization = (organization or data.organization).strip()
             if not organization:
                 raise PreferencesError("Name the organization the pack is for: --organization NAME "
                                        "(remembered for the next export).")
+            check_consistent(data.rules, "The pack was not written: a rule contradicts itself")
             data.organization = organization
+            sequence = data.issued.get(signer_fp, 0) + 1  # counted before writing: a failed write leaves a gap
+            data.issued[signer_fp] = sequence
+        issued_at = dt.datetime.now(dt.timezone.utc).isoformat(timespec="microseconds")
         meta = PackMetadata(organization=organization, author=author or resolve_user(None), created=now(),
+                            issued_at=issued_at, sequence=sequence,
                             app_version=__version__, code_sets=self._dictionary().code_sets(), counts=_counts(data))
         rules = [r.model_copy(update={"id": 0}) for r in sorted(data.rules, key=lambda r: r.id)]
-        payload = PackPayload(metadata=meta, rules=rules, sources=list(data.sources.values()))
+        known = vocabulary(self._dictionary())  # sources learned before wordings were vocabulary-only, too
+        payload = PackPayload(metadata=meta, rules=rules, sources=[sanitized(s, known) for s in data.sources.values()])
         blob, signer = build_pack(payload, self.keys)
         target = Path(path).expanduser().resolve()
         write_private(target, blob)
@@ -225,7 +236,10 @@ class PreferencesManager:
                               signer=signer.fingerprint, file=path.name, sha256=hashlib.sha256(raw).hexdigest(),
                               imported_at=now())
         with self.store.transaction() as data:
+            check_not_replayed(path, meta, signer.fingerprint, data.signers.get(signer.fingerprint), record.sha256)
             merge_pack(data, payload, exists, d.code_sets(), report, record)
+            data.signers[signer.fingerprint] = SignerMark(sequence=meta.sequence, issued_at=meta.issued_at,
+                                                          organization=meta.organization, sha256=record.sha256)
         if newly_trusted:
             self.keys.trust_raw(base64.b64decode(signer.public_key),
                                 f"signer of {meta.organization}'s pack ({path.name})")

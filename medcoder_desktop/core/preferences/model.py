@@ -113,6 +113,15 @@ class ImportRecord(BaseModel):
     imported_at: str
 
 
+class SignerMark(BaseModel):
+    """The newest pack imported from one signer: an older one (a replay) is refused."""
+
+    sequence: int = Field(ge=1)
+    issued_at: str
+    organization: str = ""
+    sha256: str = ""
+
+
 class PreferencesData(BaseModel):
     """The stored preferences of one workstation (``data/preferences.json``)."""
 
@@ -125,6 +134,10 @@ class PreferencesData(BaseModel):
     rules: list[Rule] = Field(default_factory=list)
     sources: dict[str, LearnedSource] = Field(default_factory=dict)
     imports: list[ImportRecord] = Field(default_factory=list)
+    # Packs this workstation signed: signer fingerprint -> the last sequence number it issued.
+    issued: dict[str, int] = Field(default_factory=dict)
+    # Packs imported here: signer fingerprint -> the newest one (see pack.py, "replays").
+    signers: dict[str, SignerMark] = Field(default_factory=dict)
 
 
 # -- reports for the CLI and the window -----------------------------------------------------------

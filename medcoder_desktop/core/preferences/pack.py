@@ -1,15 +1,22 @@
 """The preferences pack: a signed, versioned JSON file that carries an organization's preferences.
 
-Layout (``schema_version`` 1)::
+Layout (``schema_version`` 2)::
 
-    {"format": "medcoder-preferences-pack", "schema_version": 1,
-     "payload": {"metadata": {organization, author, created, app_version, code_sets, counts},
+    {"format": "medcoder-preferences-pack", "schema_version": 2,
+     "payload": {"metadata": {organization, author, created, issued_at, sequence, app_version, code_sets,
+                              counts},
                  "rules": [...], "sources": [...]},
      "signature": {"algorithm": "Ed25519", "signer": "sha256:...", "public_key": base64, "value": base64}}
 
 The signature covers the canonical serialization (``signing.canonical``) of everything but
 ``signature``. The file itself is written in one canonical layout too (sorted keys, one-space indent,
 ASCII) and must be found in it on import: so any changed byte, even a space, makes the pack refused.
+
+Replays: each pack carries its issue time and a sequence number that its signer's workstation counts up.
+A workstation remembers the newest pack it imported from each signer and refuses an older one, so a
+pack an administrator has since replaced cannot bring back a rule they removed. Version 1 packs had
+neither and are refused with a message that asks for a fresh export. Packs hold no note text: learned
+wordings are dictionary vocabulary (``privacy.py``).
 
 Reading checks, in order: size, UTF-8, JSON, format and schema_version, signature and layout, the
 signer's trust, then the pydantic schema. Nothing of the pack is used before all of them pass.
@@ -25,12 +32,13 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from medcoder_desktop.core.preferences.model import LearnedSource, Rule
+from medcoder_desktop.core.preferences.model import LearnedSource, Rule, SignerMark
+from medcoder_desktop.core.preferences.rules import self_contradiction
 from medcoder_desktop.core.preferences.signing import KeyRing, TrustedKey, canonical, fingerprint, verify
 from medcoder_desktop.errors import PreferencesError, UntrustedSignerError
 
 PACK_FORMAT = "medcoder-preferences-pack"
-PACK_SCHEMA_VERSION = 1
+PACK_SCHEMA_VERSION = 2
 MAX_PACK_BYTES = 20 * 1024 * 1024
 
 
@@ -40,6 +48,8 @@ class PackMetadata(BaseModel):
     organization: str = Field(min_length=1, max_length=200)
     author: str = Field(default="", max_length=200)
     created: str
+    issued_at: str = Field(min_length=1, max_length=40)  # UTC, ISO 8601 with microseconds
+    sequence: int = Field(ge=1)  # counted per signer by the workstation that signed it
     app_version: str = ""
     code_sets: dict[str, str] = Field(default_factory=dict)
     counts: dict[str, int] = Field(default_factory=dict)
@@ -91,10 +101,10 @@ def read_pack(path: Path, keys: KeyRing, *, trust_signer: bool = False) -> tuple
         PreferencesError: too large, not JSON, not a pack, another schema version, a bad signature (the
             pack was changed after signing), an untrusted signer, or content that breaks the schema.
     """
+    from medcoder_desktop.core.textfile import check_file
+
     path = Path(path)
-    if not path.is_file():
-        raise PreferencesError(f"{path}: no such file.")
-    size = path.stat().st_size
+    size = check_file(path, "preferences pack", PreferencesError)  # a folder, a pipe, a device: said so
     if size > MAX_PACK_BYTES:
         raise _refuse(path, f"it has {size / 2**20:.1f} MB, more than the {MAX_PACK_BYTES / 2**20:g} MB a pack "
                             "may have.")
@@ -116,6 +126,10 @@ def read_pack(path: Path, keys: KeyRing, *, trust_signer: bool = False) -> tuple
     version = doc.get("schema_version")
     if version != PACK_SCHEMA_VERSION:
         newer = isinstance(version, int) and not isinstance(version, bool) and version > PACK_SCHEMA_VERSION
+        if version == 1:
+            raise _refuse(path, "it has schema version 1, made by an older medcoder without issue numbers (an old "
+                                "pack could be replayed over a newer one). Ask the administrator to export it again "
+                                f"with this version of medcoder (schema version {PACK_SCHEMA_VERSION}).")
         raise _refuse(path, f"it has schema version {version!r}; this medcoder reads version {PACK_SCHEMA_VERSION}"
                             + (": update medcoder to import it." if newer else "."))
     try:
@@ -153,4 +167,26 @@ def read_pack(path: Path, keys: KeyRing, *, trust_signer: bool = False) -> tuple
         first = exc.errors()[0]
         where = ".".join(str(p) for p in first["loc"]) or "payload"
         raise _refuse(path, f"its content does not follow the pack schema ({where}: {first['msg']}).") from None
+    for rule in payload.rules:
+        why = self_contradiction(rule)
+        if why:
+            raise _refuse(path, f"{why}.")
     return payload, signer, data
+
+
+def check_not_replayed(path: Path, meta: PackMetadata, signer: str, newest: SignerMark | None, sha256: str) -> None:
+    """Refuse a pack older than the newest one imported from the same signer (or another pack with its number).
+
+    Raises:
+        PreferencesError: naming both packs and which is newer.
+    """
+    if newest is None:
+        return
+    this = f"this pack is number {meta.sequence}, issued {meta.issued_at}"
+    other = f"number {newest.sequence}, issued {newest.issued_at}"
+    if meta.sequence < newest.sequence:
+        raise _refuse(path, f"it is older than a pack already imported from the same signer: {this}; the one "
+                            f"imported is {other}, which is newer. An old pack cannot replace a newer one.")
+    if meta.sequence == newest.sequence and sha256 != newest.sha256:
+        raise _refuse(path, f"{this}, but another pack with the same number from the same signer was imported "
+                            f"({other}); the signer never issues a number twice. Ask for a fresh export.")

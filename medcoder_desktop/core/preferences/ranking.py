@@ -32,6 +32,7 @@ from dataclasses import dataclass
 
 from medcoder_desktop.core.models import Encounter, Evidence, Suggestion
 from medcoder_desktop.core.preferences.learning import wording
+from medcoder_desktop.core.preferences.privacy import vocabulary
 from medcoder_desktop.core.preferences.model import PreferencesData, Rule, Tally
 from medcoder_desktop.core.preferences.rules import applies, matches
 from medcoder_desktop.errors import CodeNotFoundError
@@ -83,6 +84,7 @@ class PreferenceRanker:
         self.replacements = replacements
         self.rules = rules
         self.targets = targets
+        self.known = None  # the dictionary's vocabulary, set by compile: wordings are compared through it
 
     @classmethod
     def compile(cls, data: PreferencesData, dictionary) -> "PreferenceRanker | None":
@@ -122,7 +124,9 @@ class PreferenceRanker:
                 rules.append(rule)
         if not codes and not best and not rules:
             return None
-        return cls(dict(codes), {w: dict(v) for w, v in wordings.items()}, best, rules, targets)
+        ranker = cls(dict(codes), {w: dict(v) for w, v in wordings.items()}, best, rules, targets)
+        ranker.known = vocabulary(dictionary)
+        return ranker
 
     # -- per note ------------------------------------------------------------------------------
     def shift(self, s: Suggestion) -> tuple[float, str]:
@@ -132,7 +136,7 @@ class PreferenceRanker:
             return 0.0, ""
         shift = smoothed_shift(t.n, t.kept, t.expected / t.n)
         said = f"coded in {t.kept} of {t.n} notes where found"
-        tw, w = max(((self.wordings[w][s.code], w) for w in {wording(e.text) for e in s.evidence}
+        tw, w = max(((self.wordings[w][s.code], w) for w in {wording(e.text, self.known) for e in s.evidence}
                      if s.code in self.wordings.get(w, {})), key=lambda tw: tw[0].n, default=(None, ""))
         if tw is not None and tw.n:
             shift += smoothed_shift(tw.n, tw.kept, sigmoid(logit(tw.expected / tw.n) + shift))

@@ -73,7 +73,9 @@ def make_rule(book: CodeBook, kind: str, code: str, *, over: str | None = None, 
     if target is not None:
         _require_billable(book, target, "the code a prefer rule puts in place" if kind == "prefer"
                           else "the code a pair rule adds")
-    return Rule(kind=kind, code=code, over=over, add=add, system=system, setting=setting, payer=payer)
+    rule = Rule(kind=kind, code=code, over=over, add=add, system=system, setting=setting, payer=payer)
+    check_consistent([rule], "This rule is refused")
+    return rule
 
 
 def _require_billable(book: CodeBook, code: str, what: str) -> None:
@@ -115,6 +117,28 @@ def conflict(a: Rule, b: Rule) -> str | None:
         if (a.over == b.over) and a.code != b.code:
             return f"“{a.describe()}” and “{b.describe()}” replace the same code: the older rule applies."
     return None
+
+
+def self_contradiction(rule: Rule) -> str | None:
+    """Why a rule contradicts itself ("prefer E11.65 over E11.65", "pair E11 with E11.9"), or None."""
+    if rule.kind == "prefer" and rule.over and plain(rule.over) == plain(rule.code):
+        return f"“{rule.describe()}” replaces a code with itself"
+    if rule.kind == "pair" and rule.add and matches(rule.code, rule.add):
+        return f"“{rule.describe()}” adds a code that it is itself triggered by"
+    return None
+
+
+def check_consistent(rules: list[Rule], where: str) -> None:
+    """Refuse rules that contradict themselves (at ``rule add``, export and import).
+
+    Raises:
+        PreferencesError: naming the first such rule.
+    """
+    for rule in rules:
+        why = self_contradiction(rule)
+        if why:
+            raise PreferencesError(f"{where}: {why}. Remove it (`medcoder prefs rule remove ID`) and write the rule "
+                                   "meant. Nothing was changed.")
 
 
 def check_rule_count(rules: list[Rule]) -> None:

@@ -25,7 +25,7 @@ from typing import Any
 from pydantic import BaseModel, Field, ValidationError
 
 from medcoder_desktop.core import private_files
-from medcoder_desktop.errors import PreferencesError
+from medcoder_desktop.errors import PreferencesError, StorageError
 from medcoder_desktop.paths import AppPaths
 
 KEY_FILE = "prefs_signing_key.pem"
@@ -62,14 +62,16 @@ def write_private(path: Path, data: bytes) -> None:
     """Write ``data`` to ``path`` atomically, readable by its owner only (``core.private_files``).
 
     Raises:
-        PreferencesError: the folder is missing or cannot be written.
+        PreferencesError: the folder is missing.
+        StorageError: the folder cannot be written (read-only, no permission) or the disk is full.
     """
     if not path.parent.is_dir():
         raise PreferencesError(f"{path.parent}: no such folder.")
     try:
         private_files.write_private(path, data)
     except OSError as exc:
-        raise PreferencesError(f"{path} cannot be written ({exc.strerror}).") from exc
+        raise StorageError(f"{path} cannot be written ({exc.strerror}): the disk is full, or the folder is "
+                           "read-only or not yours. Nothing was changed.") from exc
 
 
 def raw_public_key(public_key) -> bytes:
@@ -182,10 +184,10 @@ class KeyRing:
         from cryptography.hazmat.primitives import serialization
         from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
+        from medcoder_desktop.core.textfile import check_file
+
         path = Path(path)
-        if not path.is_file():
-            raise PreferencesError(f"{path}: no such file.")
-        if path.stat().st_size > MAX_KEY_FILE_BYTES:
+        if check_file(path, "public key file", PreferencesError) > MAX_KEY_FILE_BYTES:
             raise PreferencesError(f"{path} is too large to be a public key.")
         try:
             key = serialization.load_pem_public_key(path.read_bytes())

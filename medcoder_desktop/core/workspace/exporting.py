@@ -90,8 +90,12 @@ def csv_text(encounters: list[tuple[EncounterRecord, list[CodeState]]],
 
 
 def json_text(encounters: list[tuple[EncounterRecord, list[CodeState], list[Decision]]],
-              claims: dict[str, dict[str, Any]] | None = None) -> tuple[str, int]:
-    """The JSON export (a list of encounters with final codes and decision history) and its code count."""
+              claims: dict[str, dict[str, Any]] | None = None,
+              include_reasons: bool = False) -> tuple[str, int]:
+    """The JSON export (a list of encounters with final codes and decision history) and its code count.
+
+    A coder's free-text reject reason may repeat what the note says: it is left out unless
+    ``include_reasons`` (the user asked for it)."""
     out = []
     rows = 0
     for enc, states, history in encounters:
@@ -106,6 +110,6 @@ def json_text(encounters: list[tuple[EncounterRecord, list[CodeState], list[Deci
             "payer": enc.payer, "date_of_service": enc.date_of_service, "source_file": enc.source_file,
             "codes": codes,
             "claim": claim_summary((claims or {}).get(enc.id)),
-            "decisions": [d.model_dump() for d in history],
+            "decisions": [d.model_dump(exclude=None if include_reasons else {"reason"}) for d in history],
         })
     return json.dumps(out, indent=2, ensure_ascii=False) + "\n", rows

@@ -21,6 +21,7 @@ from pydantic import ValidationError
 from medcoder_desktop.core.engine.pipeline import MAX_NOTE_CHARS, validate_note
 from medcoder_desktop.core.gold import MAX_GOLD_BYTES
 from medcoder_desktop.core.notefile import MAX_NOTE_BYTES, decode_note
+from medcoder_desktop.core.textfile import check_file, decode_text
 from medcoder_desktop.core.workspace.models import MAX_ID_CHARS, EncounterDetails, ImportIssue
 from medcoder_desktop.errors import InvalidInputError
 
@@ -106,14 +107,24 @@ def read_folder(folder: Path) -> Iterator[Item]:
         InvalidInputError: ``folder`` is not a folder.
     """
     if not folder.is_dir():
-        raise InvalidInputError(f"{folder}: no such folder.")
+        raise InvalidInputError(f"{folder}: {'not a folder' if folder.exists() else 'no such folder'}.")
+    found = False
     for path in sorted(folder.iterdir(), key=lambda p: p.name):
-        if path.name.startswith(".") or not path.is_file():
+        if path.name.startswith(".") or path.is_dir():
             continue
+        found = True
         if path.suffix.lower() not in NOTE_SUFFIXES:
             yield ImportIssue(file=path.name, message=f"{path.name}: not a .txt or .md note; skipped.")
             continue
+        try:
+            check_file(path, "note file")  # a pipe, a device, a broken link: said so, and skipped
+        except InvalidInputError as exc:
+            yield ImportIssue(file=path.name, message=f"{exc} Skipped.".replace(str(path), path.name))
+            continue
         yield _read_note_file(path)
+    if not found:
+        yield ImportIssue(file=folder.name, message=f"{folder.name}: no .txt or .md notes in this folder "
+                                                    "(subfolders are not read).")
 
 
 def _read_note_file(path: Path) -> Item:
@@ -148,26 +159,29 @@ def read_csv(path: Path) -> Iterator[Item]:
     if isinstance(data, ImportIssue):
         yield data
         return
-    if b"\x00" in data:
-        line = data[: data.index(b"\x00")].count(b"\n") + 1
-        yield ImportIssue(file=name, line=line, message=f"{name}, line {line}: binary data, not a CSV text file.")
-        return
     try:
-        text = data.decode("utf-8-sig")
-    except UnicodeDecodeError as exc:
-        line = data[: exc.start].count(b"\n") + 1
-        yield ImportIssue(file=name, line=line, message=f"{name}, line {line}: not UTF-8 text. "
-                                                        "Save the file as CSV UTF-8 and import it again.")
+        text = decode_text(data, name).removeprefix("\ufeff")  # UTF-8, or UTF-16/32 ("Unicode text" exports)
+    except InvalidInputError as exc:
+        yield ImportIssue(file=name, message=f"{exc} Save the file as CSV UTF-8 and import it again.")
         return
-    reader = csv.reader(io.StringIO(text, newline=""))
+    # The whole file is parsed before anything is stored: a quote left open (a file cut short, a stray ")
+    # swallows the rest of the file into one field, and must not store a broken note.
+    reader = csv.reader(io.StringIO(text, newline=""), strict=True)
+    rows: list[tuple[int, list[str]]] = []
+    row_start = 1
     try:
-        header = next(reader, None)
+        for row in reader:
+            rows.append((row_start, row))
+            row_start = reader.line_num + 1
     except csv.Error as exc:
-        yield ImportIssue(file=name, line=1, message=f"{name}, line 1: not a readable CSV header ({exc}).")
+        yield ImportIssue(file=name, line=row_start,
+                          message=f"{name}, line {row_start}: unreadable CSV ({exc}): a quote is left open or a "
+                                  "field is malformed. Nothing was imported from this file.")
         return
-    if not header:
+    if not rows or not rows[0][1]:
         yield ImportIssue(file=name, message=f"{name}: the file is empty; expected a header line with id and text.")
         return
+    header = rows[0][1]
     columns = [h.strip().lower() for h in header]
     text_col = next((c for c in TEXT_COLUMNS if c in columns), None)
     if "id" not in columns or text_col is None:
@@ -175,18 +189,7 @@ def read_csv(path: Path) -> Iterator[Item]:
                                                      "'text' (or 'note') column.")
         return
     index = {c: columns.index(c) for c in ("id", text_col, *DETAIL_FIELDS) if c in columns}
-    row_start = reader.line_num + 1
-    while True:
-        try:
-            row = next(reader)
-        except StopIteration:
-            return
-        except csv.Error as exc:
-            yield ImportIssue(file=name, line=row_start,
-                              message=f"{name}, line {row_start}: unreadable CSV ({exc}); the rest of the file "
-                                      "was not imported.")
-            return
-        line, row_start = row_start, reader.line_num + 1
+    for line, row in rows[1:]:
         if not row or all(not cell.strip() for cell in row):
             continue
 
@@ -203,8 +206,7 @@ def read_csv(path: Path) -> Iterator[Item]:
 
 
 def _read_table_bytes(path: Path) -> bytes | ImportIssue:
-    if not path.is_file():
-        raise InvalidInputError(f"{path}: no such file.")
+    check_file(path, "file")  # a folder, a pipe or a device is named as such
     try:
         size = path.stat().st_size
         if size > MAX_TABLE_BYTES:
@@ -224,45 +226,60 @@ def read_jsonl(path: Path) -> Iterator[Item]:
         InvalidInputError: ``path`` is not a file.
     """
     name = path.name
-    if not path.is_file():
-        raise InvalidInputError(f"{path}: no such file.")
-    try:
-        size = path.stat().st_size
-        if size > MAX_TABLE_BYTES:
-            yield ImportIssue(file=name, message=f"{name}: larger than {MAX_TABLE_BYTES // 2**20} MB; split it.")
-            return
-        fh = path.open("rb")
-    except OSError as exc:
-        yield ImportIssue(file=name, message=f"{name}: cannot be read ({exc.strerror}).")
+    data = _read_table_bytes(path)
+    if isinstance(data, ImportIssue):
+        yield data
         return
-    with fh:
-        for lineno, raw in enumerate(fh, start=1):
-            where = f"{name}, line {lineno}"
-            if b"\x00" in raw:
-                yield ImportIssue(file=name, line=lineno, message=f"{where}: binary data; expected a JSON object.")
-                continue
-            try:
-                line = raw.decode("utf-8-sig" if lineno == 1 else "utf-8").strip()
-            except UnicodeDecodeError:
-                yield ImportIssue(file=name, line=lineno, message=f"{where}: not UTF-8 text; skipped.")
-                continue
-            if not line:
-                continue
-            try:
-                obj = json.loads(line)
-            except json.JSONDecodeError as exc:
-                yield ImportIssue(file=name, line=lineno, message=f"{where}: not valid JSON ({exc.msg}); skipped.")
-                continue
-            if not isinstance(obj, dict):
-                yield ImportIssue(file=name, line=lineno, message=f"{where}: expected a JSON object; skipped.")
-                continue
-            gold = _gold_codes(obj)
-            if isinstance(gold, str):
-                yield ImportIssue(file=name, line=lineno, message=f"{where}: {gold}; skipped.")
-                continue
-            text = obj.get("text", obj.get("note"))
-            details = {f: obj[f] for f in DETAIL_FIELDS if f in obj}
-            yield _record(where, name, lineno, obj.get("id"), text, details, gold)
+    if not data.strip():
+        yield ImportIssue(file=name, message=f"{name}: the file is empty; expected one JSON object a line.")
+        return
+    for lineno, line in _jsonl_lines(data, name):
+        where = f"{name}, line {lineno}"
+        if isinstance(line, ImportIssue):
+            yield line
+            continue
+        line = line.strip()
+        if not line:
+            continue
+        try:
+            obj = json.loads(line)
+        except json.JSONDecodeError as exc:
+            yield ImportIssue(file=name, line=lineno, message=f"{where}: not valid JSON ({exc.msg}); skipped.")
+            continue
+        except RecursionError:
+            yield ImportIssue(file=name, line=lineno, message=f"{where}: JSON nested too deeply; skipped.")
+            continue
+        if not isinstance(obj, dict):
+            yield ImportIssue(file=name, line=lineno, message=f"{where}: expected a JSON object; skipped.")
+            continue
+        gold = _gold_codes(obj)
+        if isinstance(gold, str):
+            yield ImportIssue(file=name, line=lineno, message=f"{where}: {gold}; skipped.")
+            continue
+        note = obj.get("text", obj.get("note"))
+        details = {f: obj[f] for f in DETAIL_FIELDS if f in obj}
+        yield _record(where, name, lineno, obj.get("id"), note, details, gold)
+
+
+def _jsonl_lines(data: bytes, name: str) -> Iterator[tuple[int, str | ImportIssue]]:
+    """Numbered lines of a JSONL file: decoded whole (UTF-8, UTF-16/32); when UTF-8 fails, line by line, so that
+    one line of bad bytes is reported and skipped."""
+    try:
+        text = decode_text(data, name).removeprefix("\ufeff")
+    except InvalidInputError:
+        text = None
+    if text is not None:
+        yield from enumerate(text.split("\n"), start=1)
+        return
+    for lineno, raw in enumerate(data.split(b"\n"), start=1):
+        if b"\x00" in raw:
+            yield lineno, ImportIssue(file=name, line=lineno,
+                                      message=f"{name}, line {lineno}: binary data; expected a JSON object.")
+            continue
+        try:
+            yield lineno, raw.decode("utf-8-sig" if lineno == 1 else "utf-8")
+        except UnicodeDecodeError:
+            yield lineno, ImportIssue(file=name, line=lineno, message=f"{name}, line {lineno}: not UTF-8 text; skipped.")
 
 
 def _gold_codes(obj: dict[str, Any]) -> dict[str, list[str]] | None | str:

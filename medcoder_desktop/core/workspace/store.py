@@ -504,12 +504,13 @@ class Workspace(ClaimStore):
                                             self.claim_snapshots([e.id for e, _, _ in data]))
             return self._finish_export(Path(path), text, "csv", len(data), rows, include_all)
 
-    def export_json(self, path: Path, *, include_all: bool = False) -> ExportResult:
+    def export_json(self, path: Path, *, include_all: bool = False, include_reasons: bool = False) -> ExportResult:
         """A JSON list of the coded encounters (all with ``include_all``): details, final codes and decision
-        history, no note text; the file is owner-only; audited."""
+        history, no note text and no reject reasons unless ``include_reasons``; the file is owner-only; audited."""
         with self._lock:
             data = self._export_rows(include_all)
-            text, rows = exporting.json_text(data, self.claim_snapshots([e.id for e, _, _ in data]))
+            text, rows = exporting.json_text(data, self.claim_snapshots([e.id for e, _, _ in data]),
+                                             include_reasons=include_reasons)
             return self._finish_export(Path(path), text, "json", len(data), rows, include_all)
 
     def _finish_export(self, path: Path, text: str, fmt: str, n: int, rows: int, include_all: bool) -> ExportResult:

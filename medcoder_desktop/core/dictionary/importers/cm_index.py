@@ -39,7 +39,9 @@ def load(data: FileData) -> tuple[ET.Element, dict[ET.Element, int]]:
         raise fail(file, f"line {n}", "the XML declares a DTD or entities, which are refused for "
                    "safety. The CMS Index files have none: use the file as downloaded from CMS.")
     builder, lines = ET.TreeBuilder(), {}
-    parser = ParserCreate()
+    utf16_32 = data.encoding.startswith("utf-16") or data.encoding.startswith("utf-32")
+    # A UTF-16/32 file (with or without a byte-order mark) is parsed from its decoded text, whatever it declares.
+    parser = ParserCreate(encoding="UTF-8") if utf16_32 else ParserCreate()
     parser.buffer_text = True
     parser.StartDoctypeDeclHandler = _refuse
     parser.EntityDeclHandler = _refuse
@@ -51,7 +53,7 @@ def load(data: FileData) -> tuple[ET.Element, dict[ET.Element, int]]:
     parser.EndElementHandler = builder.end
     parser.CharacterDataHandler = builder.data
     try:
-        parser.Parse(data.raw, True)
+        parser.Parse(data.text.encode("utf-8") if utf16_32 else data.raw, True)
     except ExpatError as exc:
         raise fail(file, f"line {exc.lineno}, column {exc.offset + 1}",
                    f"the XML is malformed or cut short ({ErrorString(exc.code)}).") from None

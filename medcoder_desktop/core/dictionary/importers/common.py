@@ -15,7 +15,8 @@ import sqlite_utils
 
 from medcoder_desktop.core.dictionary.search_index import write_search_index
 from medcoder_desktop.core.dictionary.store import connect
-from medcoder_desktop.errors import DatabaseLockedError, ImportFileError
+from medcoder_desktop.core.textfile import check_file, decode_text, sniff_encoding
+from medcoder_desktop.errors import BusyError, ImportFileError
 
 Progress = Callable[[str, float], None]
 MAX_BYTES = 50 * 1024 * 1024  # the largest CMS file we import (Index XML) is about 15 MB
@@ -56,22 +57,29 @@ def read_file(file: Path, *, encodings: tuple[str, ...] = ("utf-8",)) -> FileDat
     ``encodings`` are tried in order; the first that decodes the whole file wins.
     """
     file = Path(file)
-    if not file.exists():
-        raise ImportFileError(f"Cannot import {file}: the file does not exist.")
-    if not file.is_file():
-        raise ImportFileError(f"Cannot import {file}: it is not a regular file.")
-    size = file.stat().st_size
+
+    def refused(message: str) -> ImportFileError:
+        return ImportFileError(f"Cannot import {message.rstrip('.')}. Nothing was changed.")
+
+    size = check_file(file, "code-set file", refused)  # a folder, a pipe or a device is named as such
     if size > MAX_BYTES:
         raise ImportFileError(
             f"Cannot import {file}: it is {size / 1e6:.1f} MB; the limit is {MAX_BYTES // 2**20} MB. "
             "Check that this is the right file."
         )
     try:
-        raw = file.read_bytes()
+        with file.open("rb") as fh:
+            raw = fh.read(MAX_BYTES + 1)
     except OSError as exc:
         raise ImportFileError(f"Cannot import {file}: it cannot be read ({exc.strerror}).") from exc
+    if len(raw) > MAX_BYTES:
+        raise ImportFileError(f"Cannot import {file}: it grew past {MAX_BYTES // 2**20} MB while it was read.")
     if not raw.strip():
         raise fail(file, "line 1", "the file is empty.")
+    sniffed = sniff_encoding(raw)
+    if sniffed and sniffed[0] != "utf-8":  # UTF-16/32 (Excel's "Unicode text", Notepad): decoded, not refused
+        text = decode_text(raw, str(file), ImportFileError)
+        return FileData(file, raw, text, sniffed[0], hashlib.sha256(raw).hexdigest())
     nul = raw.find(b"\x00")
     if nul >= 0:  # text formats never hold NUL: this is a binary file (zip, xlsx, pdf...)
         raise fail(file, f"line {line_of(raw, nul)}", "this is a binary file, not a text file. "
@@ -142,7 +150,7 @@ def write_import(
                 )
         except sqlite3.OperationalError as exc:
             if _is_locked(exc):
-                raise DatabaseLockedError(
+                raise BusyError(
                     f"The code dictionary {db_path} is in use by another program (a build or another "
                     "import). Try again when it has finished. Nothing was changed."
                 ) from exc

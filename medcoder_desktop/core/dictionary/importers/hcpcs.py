@@ -23,6 +23,8 @@ RECORD = re.compile(r"^(?P<code>[ A-Z0-9]{5})(?P<seq>\d{5})(?P<rid>[3478])")
 CODE = re.compile(r"^[A-Z]\d{4}$")
 MODIFIER = re.compile(r"^[A-Z0-9]{2}$")
 WIDTH = 320
+CONTINUATION_WIDTH = 91
+ACTION_COLUMN = 293  # the last column every first record fills (action code)
 
 
 @dataclass
@@ -58,7 +60,9 @@ def parse(data: FileData, version: str) -> HcpcsFile:
     current: dict | None = None  # the code whose description the next continuation extends
     started = False
     # Split on "\n" only, as editors number lines (splitlines would also break at NEL, form feed...).
-    for n, line in enumerate(data.text.split("\n"), start=1):
+    lines = data.text.split("\n")
+    _check_not_cut(file, lines)
+    for n, line in enumerate(lines, start=1):
         line = line.rstrip("\r")
         if not started:  # a free-text disclaimer precedes the records
             if not RECORD.match(line):
@@ -84,11 +88,13 @@ def parse(data: FileData, version: str) -> HcpcsFile:
             current["last_seq"] = seq
             continue
         if rid == "7":
+            _check_complete(file, n, line)
             if not MODIFIER.match(code):
                 raise fail(file, f"line {n}", f"{code!r} is not an HCPCS modifier (two characters).")
             out.modifiers += 1
             current = {"code": code, "parts": [], "last_seq": seq}  # modifiers are not stored
             continue
+        _check_complete(file, n, line)
         if not CODE.match(code):
             raise fail(file, f"line {n}", f"{code!r} is not an HCPCS Level II code (a letter and "
                        "four digits).")
@@ -110,6 +116,26 @@ def parse(data: FileData, version: str) -> HcpcsFile:
         seen[c["code"]] = c["line"]
         out.terminated += 1 - c["billable"]
     return out
+
+
+def _check_complete(file: Path, n: int, line: str) -> None:
+    """A first record (3 or 7) fills every column up to its action code: one that stops before is cut short
+    (a download or copy that ended mid-record), and storing it would keep a title cut mid-word."""
+    if len(line.rstrip()) < ACTION_COLUMN:
+        raise fail(file, f"line {n}", f"the record is cut short: it ends at column {len(line.rstrip())}, before "
+                   f"the action code in column {ACTION_COLUMN}. Is the file complete? Download it again.")
+
+
+def _check_not_cut(file: Path, lines: list[str]) -> None:
+    """A file whose last record has no line end and is shorter than a record ends mid-record."""
+    last = lines[-1].rstrip("\r") if lines else ""
+    if not last.strip() or not any(RECORD.match(line) for line in lines[-3:-1]):
+        return
+    m = RECORD.match(last)
+    width = CONTINUATION_WIDTH if m and m["rid"] in "48" else WIDTH
+    if len(last) < width:
+        raise fail(file, f"line {len(lines)}", f"the file ends in the middle of a record (the last line has "
+                   f"{len(last)} of its {width} characters and no line end): it is cut short. Download it again.")
 
 
 def rows(parsed: HcpcsFile, version: str, file: Path) -> tuple[list[tuple], list[tuple]]:
