@@ -62,6 +62,7 @@ class EvalResult(BaseModel):
     recall_at_5: float
     recall_at_10: float
     invalid_codes: int
+    non_billable: int = 0  # shown suggestions that are headers, not billable codes (should be 0)
     seconds_per_item: float
     mode: str
     # source -> n, top1, top5, precision, recall, f1
@@ -130,6 +131,7 @@ def evaluate(
     is_valid: Callable[[str], bool],
     mode: str,
     title: Callable[[str], str | None] = lambda code: None,
+    is_billable: Callable[[str], bool] = lambda code: True,
 ) -> EvalResult:
     """Score a ranker on gold items.
 
@@ -139,9 +141,10 @@ def evaluate(
         suggested: of those, the ones the product would show as suggested (its own threshold).
         is_valid: whether a code exists in the active code sets (anything else is counted invalid).
         title: a code's title, for the tables of misses and false positives (None when unknown).
+        is_billable: whether a valid code is billable (shown codes that are not are counted ``non_billable``).
     """
     tp = fp = fn = ctp = cfp = cfn = 0
-    top1 = r5 = r10 = invalid = 0
+    top1 = r5 = r10 = invalid = non_billable = 0
     by_source: dict[str, Counter[str]] = defaultdict(Counter)
     scored: list[tuple[float, bool]] = []
     misses: Counter[str] = Counter()
@@ -157,6 +160,7 @@ def evaluate(
         ranked_n = [_norm(c) for c, _ in ranked]
         shown_codes = suggested(item, ranked)
         shown = {_norm(c) for c in shown_codes}
+        non_billable += sum(1 for c in shown_codes if is_valid(c) and not is_billable(c))
         for c in gold_codes + shown_codes:
             shown_as.setdefault(_norm(c), c)
         tp += len(shown & gold)
@@ -188,6 +192,7 @@ def evaluate(
         recall_at_5=round(r5 / n, 4) if n else 0.0,
         recall_at_10=round(r10 / n, 4) if n else 0.0,
         invalid_codes=invalid,
+        non_billable=non_billable,
         seconds_per_item=round(elapsed / n, 5) if n else 0.0,
         mode=mode,
         per_source={s: _source_scores(v) for s, v in sorted(by_source.items())},

@@ -118,6 +118,7 @@ def _scores_table(r: EvalResult) -> str:
         ["category (3-character) micro F1", r.category_micro.f1],
         ["top-1", r.top1], ["recall at 5", r.recall_at_5], ["recall at 10", r.recall_at_10],
         ["invalid codes", r.invalid_codes],
+        ["non-billable codes shown", r.non_billable],
         ["milliseconds an item", _Num(f"{r.seconds_per_item * 1000:.1f}")],
     ]
     if r.calibration and r.calibration.n:

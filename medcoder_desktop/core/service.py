@@ -248,7 +248,8 @@ class CodingService:
                 return [c for c, score in ranked[:1] if score >= SUGGEST_THRESHOLD]
             return shown.get(item.id, [])
 
-        return evaluate(items, rank, suggested, lambda c: d.exists(c), mode=mode, title=lambda c: d.show(c).title)
+        return evaluate(items, rank, suggested, lambda c: d.exists(c), mode=mode, title=lambda c: d.show(c).title,
+                        is_billable=lambda c: d.show(c).billable)
 
     def _rank_hits(self, item: GoldItem) -> list[SearchHit]:
         text = item.text.strip()

@@ -42,6 +42,22 @@ def _by_seventh(ctx: Context, code: str) -> tuple[str, str] | None:
     return ext[0][0], ext[0][1]
 
 
+# Words of a child's title that state no fact of their own ("other", "unspecified", the encounter).
+_EMPTY = {"unspecified", "other", "without", "with", "encounter", "initial", "subsequent", "sequela", "specified",
+          "elsewhere", "classified", "site", "part", "type", "not", "and", "the", "for", "of", "in", "to", "or",
+          "due", "nos", "nec"}
+
+
+def _stems(text: str) -> set[str]:
+    return {w[:5] for w in re.findall(r"[a-z0-9]+", text.lower()) if w not in _EMPTY}
+
+
+def _words_said(child: str, header: str, sentence: str) -> bool:
+    """Every word the child's title adds to its header's is in the note's sentence ("Rh positive" is not said
+    by "blood type")."""
+    return _stems(child) - _stems(header) <= _stems(sentence)
+
+
 def _supported_child(ctx: Context, s: Suggestion) -> tuple[str, str] | None:
     head = plain(s.code)
     for ev in s.evidence:
@@ -53,15 +69,31 @@ def _supported_child(ctx: Context, s: Suggestion) -> tuple[str, str] | None:
         except Exception:  # a sentence the search refuses (empty after filtering) supports nothing
             continue
         for h in hits:
-            if h.billable and plain(h.code).startswith(head) and plain(h.code) != head:
+            if h.billable and plain(h.code).startswith(head) and plain(h.code) != head \
+                    and _words_said(h.title, s.title, text):
                 return h.code, h.title
     return None
+
+
+def _encounter_of(title: str) -> str | None:
+    t = title.lower()
+    return next((k for k in ("sequela", "subsequent", "initial") if k in t), None)
+
+
+def seventh_for_note(ctx: Context, code: str, title: str) -> tuple[str, str]:
+    """A code with a 7th character, moved to the sibling whose encounter (initial, subsequent, sequela) is the
+    one the note states; unchanged when it already is, or has none."""
+    said = _encounter_of(title)
+    row = ctx.tab.row(code)
+    if said is None or row is None or len(plain(code)) != 7 or said == encounter_kind(ctx.note):
+        return code, title
+    return _by_seventh(ctx, row[2]) or (code, title)
 
 
 def billable_for(ctx: Context, s: Suggestion) -> tuple[tuple[str, str] | None, str]:
     """(the billable code and title, how it was chosen) for a header; (None, why) when there is none."""
     if (found := _supported_child(ctx, s)) is not None:
-        return found, "the note's sentence supports it"
+        return seventh_for_note(ctx, *found), "the note's sentence supports it"
     if (found := _by_seventh(ctx, s.code)) is not None:
         return found, f"7th character for the {encounter_kind(ctx.note)} encounter"
     if (found := ctx.tab.dictionary.default_billable(SYSTEM, s.code)) is not None:
@@ -72,7 +104,14 @@ def billable_for(ctx: Context, s: Suggestion) -> tuple[tuple[str, str] | None, s
 def apply(suggestions: list[Suggestion], ctx: Context) -> list[Suggestion]:
     out: list[Suggestion] = []
     for s in suggestions:
-        if not is_cm(s) or ctx.tab.billable(s.code) or not ctx.tab.exists(s.code):
+        if not is_cm(s) or not ctx.tab.exists(s.code):
+            out.append(s)
+            continue
+        if ctx.tab.billable(s.code):
+            code, title = seventh_for_note(ctx, s.code, s.title)
+            if code != s.code and not any(o.code == code for o in suggestions):
+                s = with_reason(s, f"The note states a {encounter_kind(ctx.note)} encounter: {code}, not {s.code}.",
+                                code=code, title=title)
             out.append(s)
             continue
         found, how = billable_for(ctx, s)

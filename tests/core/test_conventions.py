@@ -1,0 +1,174 @@
+"""The tabular conventions on the real dictionary, each on named examples: what a coder would remove or
+change, and the reasoning that says so."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from medcoder_desktop.core.conventions import (Context, Tabular, apply_conventions, billable, companions, encounter,
+                                               excludes1, one_per_condition)
+from medcoder_desktop.core.conventions.tabular import parse_refs
+from medcoder_desktop.core.dictionary import Dictionary
+from medcoder_desktop.core.engine.pipeline import suggest_events
+from medcoder_desktop.core.models import Encounter, Evidence, Suggestion
+
+
+@pytest.fixture(scope="module")
+def dictionary(built_dictionary: Path) -> Dictionary:
+    return Dictionary(built_dictionary)
+
+
+def ctx(dictionary: Dictionary, note: str, **enc) -> Context:
+    return Context(note=note, encounter=Encounter(**enc), tab=Tabular(dictionary), threshold=0.3)
+
+
+def sugg(dictionary: Dictionary, note: str, code: str, words: str, confidence: float = 0.8) -> Suggestion:
+    start = note.index(words)
+    return Suggestion(code=code, system="ICD-10-CM", title=dictionary.show(code).title, confidence=confidence,
+                      reasoning=f"The note says “{words}”.", evidence=[Evidence(start=start, end=start + len(words),
+                                                                                  text=words)],
+                      billable=dictionary.show(code).billable)
+
+
+def by_code(out: list[Suggestion]) -> dict[str, Suggestion]:
+    return {s.code: s for s in out}
+
+
+def test_excludes1_references_parse_prefixes_and_ranges() -> None:
+    refs = parse_refs("malignant neoplasm of skin of genital organs (C51-C52, C60.-, C63.2)")
+    assert [(r.lo, r.hi) for r in refs] == [("C51", "C52"), ("C60", "C60"), ("C632", "C632")]
+    assert refs[0].covers("C52") and refs[0].covers("C51.9") and not refs[0].covers("C53.0")
+    assert refs[1].covers("C60.1") and refs[2].covers("C63.2") and not refs[2].covers("C63.7")
+
+
+# -- billable ------------------------------------------------------------------------------------------
+def test_a_header_becomes_the_initial_encounter_code_the_note_supports(dictionary) -> None:
+    note = "Acute lumbar strain after lifting boxes."
+    out = billable.apply([sugg(dictionary, note, "S39.012", "lumbar strain")], ctx(dictionary, note))
+    assert [s.code for s in out] == ["S39.012A"]
+    assert out[0].billable and "S39.012 is a header, not billable" in out[0].reasoning
+
+
+def test_a_subsequent_encounter_gets_its_7th_character(dictionary) -> None:
+    note = "Lumbar strain, subsequent encounter: healing as expected."
+    out = billable.apply([sugg(dictionary, note, "S39.012", "Lumbar strain")], ctx(dictionary, note))
+    assert [s.code for s in out] == ["S39.012D"]
+
+
+def test_a_header_without_a_documented_billable_code_is_not_shown(dictionary) -> None:
+    note = "Blood type recorded."
+    c = ctx(dictionary, note)
+    assert billable.apply([sugg(dictionary, note, "Z67", "Blood type")], c) == []
+    assert c.removed and c.removed[0][0] == "Z67"
+
+
+# -- Excludes1 -----------------------------------------------------------------------------------------
+def test_excludes1_keeps_the_diagnosis_and_names_the_note(dictionary) -> None:
+    note = "Type 2 diabetes. Hyperglycemia."
+    c = ctx(dictionary, note)
+    out = excludes1.apply([sugg(dictionary, note, "R73.9", "Hyperglycemia", 0.9),
+                           sugg(dictionary, note, "E11.9", "Type 2 diabetes", 0.7)], c)
+    assert list(by_code(out)) == ["E11.9"]
+    assert "Excludes1 at R73" in out[0].reasoning and "removed R73.9" in out[0].reasoning
+
+
+def test_excludes1_of_an_ancestor_forbids_type_1_beside_type_2(dictionary) -> None:
+    note = "Type 1 diabetes. Type 2 diabetes."
+    out = excludes1.apply([sugg(dictionary, note, "E10.9", "Type 1 diabetes", 0.6),
+                           sugg(dictionary, note, "E11.9", "Type 2 diabetes", 0.8)], ctx(dictionary, note))
+    assert list(by_code(out)) == ["E11.9"]
+    assert "Excludes1 at E11" in out[0].reasoning
+
+
+# -- one code per condition -------------------------------------------------------------------------------
+def test_parent_beside_child_leaves_the_child(dictionary) -> None:
+    note = "Coronary artery disease."
+    out = one_per_condition.apply([sugg(dictionary, note, "I25.1", "Coronary artery disease"),
+                                   sugg(dictionary, note, "I25.10", "Coronary artery disease")],
+                                  ctx(dictionary, note))
+    assert list(by_code(out)) == ["I25.10"]
+    assert "I25.1 is a parent of I25.10" in out[0].reasoning
+
+
+def test_unspecified_side_gives_way_to_the_stated_side(dictionary) -> None:
+    note = "Right knee pain. Knee pain worse on stairs."
+    out = one_per_condition.apply([sugg(dictionary, note, "M25.569", "Knee pain"),
+                                   sugg(dictionary, note, "M25.561", "Right knee pain")], ctx(dictionary, note))
+    assert list(by_code(out)) == ["M25.561"]
+
+
+def test_component_inside_a_combination_code_goes(dictionary) -> None:
+    note = "Diabetic polyneuropathy. Hypertension with heart failure."
+    out = one_per_condition.apply([sugg(dictionary, note, "E11.42", "Diabetic polyneuropathy"),
+                                   sugg(dictionary, note, "G62.9", "polyneuropathy"),
+                                   sugg(dictionary, note, "I10", "Hypertension"),
+                                   sugg(dictionary, note, "I11.0", "heart failure")], ctx(dictionary, note))
+    assert sorted(by_code(out)) == ["E11.42", "I11.0"]
+    assert "G62.9 is part of the combination code E11.42" in by_code(out)["E11.42"].reasoning
+
+
+# -- the patient and the encounter ----------------------------------------------------------------------
+def test_a_childs_exam_does_not_fit_an_adult_nor_a_prostate_code_a_woman(dictionary) -> None:
+    note = "A 45-year-old woman for her annual exam. Enlarged prostate noted in her husband's chart."
+    c = ctx(dictionary, note)
+    assert (c.age, c.sex) == (45, "F")
+    out = encounter.apply([sugg(dictionary, note, "Z00.129", "annual exam"),
+                           sugg(dictionary, note, "N40.0", "Enlarged prostate"),
+                           sugg(dictionary, note, "Z00.00", "annual exam")], c)
+    assert list(by_code(out)) == ["Z00.00"]
+
+
+def test_one_weeks_of_gestation_code(dictionary) -> None:
+    note = "Pregnant at 32 weeks. Gestation 33 weeks by scan."
+    out = encounter.apply([sugg(dictionary, note, "Z3A.32", "32 weeks", 0.7),
+                           sugg(dictionary, note, "Z3A.33", "33 weeks", 0.6)], ctx(dictionary, note, sex="F"))
+    assert list(by_code(out)) == ["Z3A.32"]
+    assert "One weeks-of-gestation" in out[0].reasoning
+
+
+# -- companions ------------------------------------------------------------------------------------------
+def test_insulin_and_metformin_bring_their_long_term_use_codes(dictionary) -> None:
+    note = "Type 2 diabetes on metformin and insulin glargine."
+    out = by_code(companions.apply([sugg(dictionary, note, "E11.9", "Type 2 diabetes")], ctx(dictionary, note)))
+    assert {"Z79.4", "Z79.84"} <= set(out)
+    assert note[out["Z79.4"].evidence[0].start:out["Z79.4"].evidence[0].end] == "insulin"
+    assert "Companion code" in out["E11.9"].reasoning
+
+
+def test_a_stopped_drug_brings_no_companion(dictionary) -> None:
+    note = "Type 2 diabetes. She stopped metformin last year."
+    out = by_code(companions.apply([sugg(dictionary, note, "E11.9", "Type 2 diabetes")], ctx(dictionary, note)))
+    assert "Z79.84" not in out
+
+
+# -- in the pipeline ---------------------------------------------------------------------------------------
+def test_suggestions_of_a_note_keep_the_conventions(dictionary) -> None:
+    note = ("ASSESSMENT AND PLAN\n\nDiabetes type 2.\n• Medical Treatment: Continue metformin.\n\n"
+            "Right knee pain.\n• Medical Reasoning: Pain with stairs; hyperglycemia on labs.\n")
+    out = list(suggest_events(dictionary, note, Encounter(setting="outpatient")))[-1].suggestions
+    codes = [s.code for s in out]
+    assert "E11.620" not in codes  # plain "type 2 diabetes" is no complication
+    assert "E11.9" in codes and "Z79.84" in codes
+    tab = Tabular(dictionary)
+    assert all(tab.billable(s.code) for s in out if s.system == "ICD-10-CM")
+    for a in out:
+        for b in out:
+            assert a is b or excludes1.pair_note(ctx(dictionary, note), a.code, b.code) is None
+            assert a is b or not b.code.replace(".", "").startswith(a.code.replace(".", ""))
+
+
+def test_apply_conventions_ranks_by_confidence(dictionary) -> None:
+    note = "Type 2 diabetes. Hyperglycemia."
+    out = apply_conventions(dictionary, [sugg(dictionary, note, "R73.9", "Hyperglycemia", 0.9),
+                                         sugg(dictionary, note, "E11.9", "Type 2 diabetes", 0.7)],
+                            note, Encounter())
+    assert [s.code for s in out] == ["E11.9"]
+
+
+def test_a_subsequent_encounter_moves_an_initial_7th_character(dictionary) -> None:
+    note = "Follow-up of the wrist fracture, subsequent encounter with routine healing."
+    out = billable.apply([sugg(dictionary, note, "S52.501A", "wrist fracture")], ctx(dictionary, note))
+    assert out[0].code.startswith("S52.501") and out[0].code != "S52.501A"
+    assert "subsequent encounter" in out[0].reasoning
