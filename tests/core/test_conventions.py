@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from medcoder_desktop.core.conventions import (Context, Tabular, apply_conventions, billable, companions, encounter,
-                                               excludes1, one_per_condition)
+                                               excludes1, one_per_condition, section_iv)
 from medcoder_desktop.core.conventions.tabular import parse_refs
 from medcoder_desktop.core.dictionary import Dictionary
 from medcoder_desktop.core.engine.pipeline import suggest_events
@@ -172,3 +172,36 @@ def test_a_subsequent_encounter_moves_an_initial_7th_character(dictionary) -> No
     out = billable.apply([sugg(dictionary, note, "S52.501A", "wrist fracture")], ctx(dictionary, note))
     assert out[0].code.startswith("S52.501") and out[0].code != "S52.501A"
     assert "subsequent encounter" in out[0].reasoning
+
+
+# -- outpatient (Section IV) -------------------------------------------------------------------------------
+SOAP = ("CHIEF COMPLAINT\n\nBack pain.\n\nHISTORY OF PRESENT ILLNESS\n\nHe reports back pain and fatigue, and some "
+        "wheezing at night. He has gout.\n\nASSESSMENT AND PLAN\n\nAcid reflux with nausea and vomiting.\n"
+        "• Medical Reasoning: She reports vomiting in the morning.\n• Medical Treatment: Continue omeprazole.\n\n"
+        "Gout.\n• Medical Treatment: Continue allopurinol.\n")
+
+
+def test_the_diagnosis_list_is_read_from_the_assessment() -> None:
+    lines = [SOAP[a:b].strip() for a, b in section_iv.diagnosis_statements(SOAP)]
+    assert lines == ["Acid reflux with nausea and vomiting.", "Gout."]
+
+
+def test_outpatient_codes_what_the_assessment_lists(dictionary) -> None:
+    out = list(suggest_events(dictionary, SOAP, Encounter(setting="outpatient")))[-1].suggestions
+    shown = {s.code: s for s in out if s.suggested}
+    assert "K21.9" in shown and "M10.9" in shown
+    # a finding of the history that the list accounts for, and a symptom beside its diagnosis: not shown
+    hidden = {s.code: s for s in out if not s.suggested}
+    assert "R53.83" not in shown and "R06.2" not in shown
+    assert not any(c.startswith("R11") for c in shown)
+    assert any("Section IV" in s.reasoning for s in hidden.values())
+
+
+def test_inpatient_and_notes_without_a_list_are_left_as_they_are(dictionary) -> None:
+    note = "He reports wheezing at night and gout."
+    c = ctx(dictionary, note)
+    s = [sugg(dictionary, note, "R06.2", "wheezing")]
+    assert section_iv.apply(s, c) == s
+    inpatient = ctx(dictionary, SOAP, setting="inpatient")
+    s = [sugg(dictionary, SOAP, "R06.2", "wheezing")]
+    assert section_iv.apply(s, inpatient) == s

@@ -2,19 +2,21 @@
 
 Each rule is a module with ``apply(suggestions, ctx) -> suggestions``; each one that changes a suggestion says so
 in its reasoning, and each one that removes one records why in ``ctx.removed``. The order matters: a header
-becomes its billable code before one-code-per-condition and Excludes1 compare codes, and companions are proposed
-for what remains.
+becomes its billable code before one-code-per-condition and Excludes1 compare codes; the outpatient rules
+(Section IV) decide what is shown before the pairs are compared, so that a code not shown removes none that is;
+companions are proposed for what remains.
 """
 
 from __future__ import annotations
 
-from medcoder_desktop.core.conventions import billable, companions, encounter, excludes1, one_per_condition
+from medcoder_desktop.core.conventions import (billable, companions, encounter, excludes1, one_per_condition,
+                                               section_iv)
 from medcoder_desktop.core.conventions.context import Context
 from medcoder_desktop.core.conventions.tabular import Tabular
 from medcoder_desktop.core.dictionary import Dictionary
 from medcoder_desktop.core.models import Encounter, Suggestion
 
-RULES = (billable, encounter, one_per_condition, excludes1, companions)
+RULES = (billable, encounter, section_iv, one_per_condition, excludes1, companions)
 
 
 def apply_conventions(dictionary: Dictionary, suggestions: list[Suggestion], note: str, encounter_: Encounter,

@@ -48,4 +48,32 @@ def m001_initial(db: sqlite_utils.Database) -> None:
     db["meta"].create({"key": str, "value": str}, pk="key")
 
 
-MIGRATIONS = [m001_initial]
+BUNDLED_INDEX_SOURCE = "icd10cm-index-bundled"
+
+
+def bundled_index_rows():
+    """(term, code) of the Alphabetic Index the product bundles (resources/icd10cm_index.tsv.gz; see its README)."""
+    import gzip
+
+    from medcoder_desktop.paths import resource
+
+    path = resource("icd10cm_index.tsv.gz")
+    if not path.is_file():
+        return
+    with gzip.open(path, "rt", encoding="utf-8") as fh:
+        for line in fh:
+            if line.startswith("#") or "\t" not in line:
+                continue
+            term, code = line.rstrip("\n").split("\t", 1)
+            yield term, code
+
+
+def m002_bundled_index(db: sqlite_utils.Database) -> None:
+    """The bundled Alphabetic Index, so that lookup follows the Index without an import."""
+    db.execute("delete from index_terms where source = ?", [BUNDLED_INDEX_SOURCE])
+    db.conn.executemany(
+        'insert into index_terms (system, source, term, "column", code) values (?, ?, ?, ?, ?)',
+        (("ICD-10-CM", BUNDLED_INDEX_SOURCE, term, "", code) for term, code in bundled_index_rows()))
+
+
+MIGRATIONS = [m001_initial, m002_bundled_index]

@@ -20,7 +20,7 @@ from medcoder_desktop.core.dictionary.textnorm import stem, words
 
 KIND_TITLE, KIND_INCLUSION, KIND_INDEX = 0, 1, 2
 SYSTEMS = ("ICD-10-CM", "ICD-10-PCS", "HCPCS", "CPT")
-INDEX_VERSION = "5"
+INDEX_VERSION = "7"  # 6: the bundled Alphabetic Index; 7: word frequencies of the tabular
 # An inclusion term is read under its code's title ("Polyneuropathy" under "Other neurologic
 # disorders in Lyme disease"): the title's words join the document at this weight.
 CONTEXT_WEIGHT = 0.25
@@ -148,10 +148,13 @@ def build_arrays(db: sqlite_utils.Database) -> dict[str, np.ndarray]:
     post_w = doc_w_a[order]
     df = np.bincount(doc_tok_a, minlength=len(stem_ids))
     post_ptr = np.concatenate([[0], np.cumsum(df)]).astype(np.int64)
-    # Word frequencies (documents containing a word) guide spelling correction toward common words.
+    # Word frequencies (documents containing a word) guide spelling correction toward common words; counted
+    # over the tabular's wordings only, so that a word of the Index alone never outweighs one of the tabular.
+    tabular_tok = np.repeat(np.asarray(doc_kind) != KIND_INDEX, np.diff(doc_ptr_a))
+    df_tab = np.bincount(doc_tok_a[tabular_tok], minlength=len(stem_ids))
     word_df = np.zeros(len(word_ids), dtype=np.int32)
     for w, i in word_ids.items():
-        word_df[i] = df[word_stem[i]]
+        word_df[i] = df_tab[word_stem[i]]
     rows = db.execute("select rowid, system, billable from codes").fetchall()
     max_row = max(r[0] for r in rows) + 1
     billable = np.zeros(max_row, dtype=np.int8)

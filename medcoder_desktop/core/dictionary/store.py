@@ -8,7 +8,7 @@ from pathlib import Path
 import sqlite_utils
 
 from medcoder_desktop.core.dictionary.schema import MIGRATIONS
-from medcoder_desktop.core.migrations import applied
+from medcoder_desktop.core.migrations import applied, migrate
 from medcoder_desktop.core.models import CodeDetail, CodeSetStats
 from medcoder_desktop.errors import CodeNotFoundError, DatabaseLockedError, DictionaryMissingError
 
@@ -39,10 +39,21 @@ class DictionaryStore:
         self.path = path
         self.db = connect(path)
         names = [m.__name__ for m in MIGRATIONS]
-        if applied(self.db)[: len(names)] != names[: len(applied(self.db))]:
+        done = applied(self.db)
+        if done[: len(names)] != names[: len(done)]:
             raise DictionaryMissingError(
                 f"The dictionary at {path} was made by another version. Run: medcoder codes build --force"
             )
+        if len(done) < len(names):
+            self._upgrade()
+
+    def _upgrade(self) -> None:
+        """Apply the dictionary migrations an older file lacks (the bundled Index); a file that cannot be
+        written (read-only media) is read as it is."""
+        try:
+            migrate(self.db, MIGRATIONS)
+        except sqlite3.OperationalError:
+            pass
 
     def close(self) -> None:
         self.db.conn.close()
