@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from medcoder_desktop.core.conventions import (Context, Tabular, apply_conventions, billable, companions, encounter,
-                                               excludes1, one_per_condition, section_iv)
+                                               excludes1, laterality, one_per_condition, section_iv)
 from medcoder_desktop.core.conventions.tabular import parse_refs
 from medcoder_desktop.core.dictionary import Dictionary
 from medcoder_desktop.core.engine.pipeline import suggest_events
@@ -135,6 +135,7 @@ def test_insulin_and_metformin_bring_their_long_term_use_codes(dictionary) -> No
     assert {"Z79.4", "Z79.84"} <= set(out)
     assert note[out["Z79.4"].evidence[0].start:out["Z79.4"].evidence[0].end] == "insulin"
     assert "Companion code" in out["E11.9"].reasoning
+    assert not out["Z79.4"].suggested and "Proposed for review" in out["Z79.4"].reasoning
 
 
 def test_a_stopped_drug_brings_no_companion(dictionary) -> None:
@@ -151,6 +152,7 @@ def test_suggestions_of_a_note_keep_the_conventions(dictionary) -> None:
     codes = [s.code for s in out]
     assert "E11.620" not in codes  # plain "type 2 diabetes" is no complication
     assert "E11.9" in codes and "Z79.84" in codes
+    assert all(s.suggested for s in out if s.code == "E11.9")
     tab = Tabular(dictionary)
     assert all(tab.billable(s.code) for s in out if s.system == "ICD-10-CM")
     for a in out:
@@ -205,3 +207,24 @@ def test_inpatient_and_notes_without_a_list_are_left_as_they_are(dictionary) -> 
     inpatient = ctx(dictionary, SOAP, setting="inpatient")
     s = [sugg(dictionary, SOAP, "R06.2", "wheezing")]
     assert section_iv.apply(s, inpatient) == s
+
+
+# -- laterality ----------------------------------------------------------------------------------------------
+def test_the_side_the_line_states_replaces_the_unspecified_side(dictionary) -> None:
+    note = "ASSESSMENT\n\nRight elbow medial epicondylitis.\n"
+    out = laterality.apply([sugg(dictionary, note, "M77.00", "medial epicondylitis")], ctx(dictionary, note))
+    assert [s.code for s in out] == ["M77.01"]
+    assert "The note says the side (right)" in out[0].reasoning
+
+
+def test_bilateral_takes_the_bilateral_code_or_both_sides(dictionary) -> None:
+    note = "Bilateral carpal tunnel syndrome. Bilateral medial epicondylitis."
+    out = laterality.apply([sugg(dictionary, note, "G56.00", "carpal tunnel syndrome"),
+                            sugg(dictionary, note, "M77.00", "medial epicondylitis")], ctx(dictionary, note))
+    assert sorted(s.code for s in out) == ["G56.03", "M77.01", "M77.02"]
+
+
+def test_no_side_said_leaves_the_code(dictionary) -> None:
+    note = "Carpal tunnel syndrome."
+    s = [sugg(dictionary, note, "G56.00", "Carpal tunnel syndrome")]
+    assert [x.code for x in laterality.apply(s, ctx(dictionary, note))] == ["G56.00"]

@@ -45,7 +45,9 @@ def _by_seventh(ctx: Context, code: str) -> tuple[str, str] | None:
 # Words of a child's title that state no fact of their own ("other", "unspecified", the encounter).
 _EMPTY = {"unspecified", "other", "without", "with", "encounter", "initial", "subsequent", "sequela", "specified",
           "elsewhere", "classified", "site", "part", "type", "not", "and", "the", "for", "of", "in", "to", "or",
-          "due", "nos", "nec"}
+          "due", "nos", "nec",
+          # guideline I.C.19.c.1: a fracture not said to be displaced is displaced, not said to be open is closed
+          "displaced", "closed"}
 
 
 # "not intractable", "without status migrainosus": what a child's title says is absent is the default a coder

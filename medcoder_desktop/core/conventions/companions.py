@@ -28,6 +28,9 @@ COMPANIONS: dict[str, re.Pattern] = {
 _NOT_TAKEN = re.compile(r"\b(?:no|not|never|denies|stopped|discontinued?|off|allerg\w*|intoleran\w*|consider\w*|"
                         r"if|may|might|could|would)\b[^.\n]{0,40}$", re.I)
 CONFIDENCE_SHARE = 0.9  # of the code that asks for it: a companion is as sure as what it completes, a little less
+# Proposed for the coder's review rather than pre-selected: whether a drug is long-term use is the coder's call
+# (outpatient coders on the dev notes did not code it beside diabetes).
+PRESELECT = False
 
 
 def _documented(note: str, rx: re.Pattern) -> Evidence | None:
@@ -43,7 +46,7 @@ def apply(suggestions: list[Suggestion], ctx: Context) -> list[Suggestion]:
     have = {s.code for s in suggestions if is_cm(s)}
     out = list(suggestions)
     for i, s in enumerate(suggestions):
-        if not is_cm(s) or not s.suggested:
+        if not is_cm(s) or not s.suggested or s.code.startswith("Z79"):
             continue
         asked = ctx.tab.ranges(s.code, "use_additional")
         for code, rx in COMPANIONS.items():
@@ -57,7 +60,8 @@ def apply(suggestions: list[Suggestion], ctx: Context) -> list[Suggestion]:
             out.append(Suggestion(
                 code=code, system=s.system, title=ctx.tab.title(code), confidence=conf,
                 reasoning=(f"The note says “{ev.text}”; {s.code} asks to “use additional code” for it "
-                           f"({ctx.tab.title(code)})."),
-                evidence=[ev], billable=ctx.tab.billable(code), source="retrieval", suggested=conf >= ctx.threshold))
+                           f"({ctx.tab.title(code)}). Proposed for review: confirm long-term use."),
+                evidence=[ev], billable=ctx.tab.billable(code), source="retrieval",
+                suggested=PRESELECT and conf >= ctx.threshold))
             out[i] = with_reason(out[i], f"Companion code {code} proposed, as its “use additional code” note asks.")
     return out
