@@ -25,6 +25,23 @@ OUT = ROOT / "resources" / "icd10cm_index.tsv.gz"
 README = ROOT / "resources" / "icd10cm_index.README.md"
 
 
+# Main terms that, alone, name no condition a note would be coded for: the Index lists them for the coder who
+# already knows the encounter's reason ("Examination Z00.00", "Observation Z04.9", "Old (previous) I25.2"), but a
+# note says "examination", "old", "stress", "reflex" about anything. Their own line is left out; their subterms
+# ("Examination, annual", "Stress, work-related") stay.
+GENERIC_MAIN_TERMS = {
+    "admission", "aftercare", "attention", "care", "checking", "check-up", "complaint", "contact", "counseling",
+    "dependence", "encounter", "evaluation", "examination", "exposure", "finding", "findings", "follow-up",
+    "history", "observation", "old", "problem", "procedure", "reflex", "result", "screening", "status", "stress",
+    "test", "visit", "activity", "good", "over", "personal", "well", "normal", "change", "changes", "state",
+    "condition", "disease", "disorder", "syndrome", "illness", "sickness", "lesion", "mass",
+}
+
+
+def _generic(path: str, level: str) -> bool:
+    return level.strip() == "0" and path.strip().lower() in GENERIC_MAIN_TERMS
+
+
 def active_codes() -> set[str]:
     from medcoder_desktop.core.dictionary.sources import iter_icd10cm
 
@@ -50,11 +67,14 @@ def main() -> int:
         print(f"{source} is absent: nothing to derive.")
         return 1
     codes = active_codes()
-    kept = remapped = dropped = 0
+    kept = remapped = dropped = generic = 0
     rows: list[tuple[str, str]] = []
     seen: set[tuple[str, str]] = set()
     with source.open(encoding="utf-8", newline="") as fh:
         for r in csv.DictReader(fh, delimiter="\t"):
+            if _generic(r["index_path"], r["level"]):
+                generic += 1
+                continue
             code, moved = resolve(r["code"].strip(), codes)
             if code is None:
                 dropped += 1
@@ -82,9 +102,11 @@ def main() -> int:
         f"(`{source.name}`), checked against the ICD-10-CM April-2026 code set by `resources/derive_index.py`.\n\n"
         f"- paths read: {kept + dropped} distinct (term, code) pairs\n"
         f"- kept: {kept} (of which {remapped} remapped to their nearest existing ancestor code)\n"
-        f"- dropped (no code of the path exists in the active code set): {dropped}\n",
+        f"- dropped (no code of the path exists in the active code set): {dropped}\n"
+        f"- left out (a generic main term alone, see GENERIC_MAIN_TERMS in the script): {generic}\n",
         encoding="utf-8")
-    print(f"wrote {OUT.relative_to(ROOT)}: {kept} paths ({remapped} remapped), {dropped} dropped")
+    print(f"wrote {OUT.relative_to(ROOT)}: {kept} paths ({remapped} remapped), {dropped} dropped, "
+          f"{generic} generic main terms left out")
     return 0
 
 

@@ -68,12 +68,29 @@ def bundled_index_rows():
             yield term, code
 
 
-def m002_bundled_index(db: sqlite_utils.Database) -> None:
-    """The bundled Alphabetic Index, so that lookup follows the Index without an import."""
+def bundled_index_digest() -> str:
+    """SHA-256 of the bundled Index file ("" when absent): a dictionary holding another one reloads it."""
+    import hashlib
+
+    from medcoder_desktop.paths import resource
+
+    path = resource("icd10cm_index.tsv.gz")
+    return hashlib.sha256(path.read_bytes()).hexdigest() if path.is_file() else ""
+
+
+def load_bundled_index(db: sqlite_utils.Database) -> None:
+    """(Re)load the bundled Alphabetic Index into ``index_terms`` and record which file it was."""
     db.execute("delete from index_terms where source = ?", [BUNDLED_INDEX_SOURCE])
     db.conn.executemany(
         'insert into index_terms (system, source, term, "column", code) values (?, ?, ?, ?, ?)',
         (("ICD-10-CM", BUNDLED_INDEX_SOURCE, term, "", code) for term, code in bundled_index_rows()))
+    db.execute("insert or replace into meta (key, value) values ('bundled_index.sha256', ?)",
+               [bundled_index_digest()])
+
+
+def m002_bundled_index(db: sqlite_utils.Database) -> None:
+    """The bundled Alphabetic Index, so that lookup follows the Index without an import."""
+    load_bundled_index(db)
 
 
 MIGRATIONS = [m001_initial, m002_bundled_index]

@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Literal
 from pydantic import BaseModel, Field
 
 from medcoder_desktop.core.conventions import apply_conventions
+from medcoder_desktop.core.conventions.section_iv import diagnosis_statements
 from medcoder_desktop.core.dictionary import Dictionary
 from medcoder_desktop.core.engine.confidence import Calibration, load_calibration
 from medcoder_desktop.core.engine.adjudicate import Cancelled, Choice
@@ -182,11 +183,13 @@ def build(dictionary: Dictionary, per_mention: list[list[Candidate]], encounter:
                     if chosen and choice and choice.reason:
                         agg["reason"] = choice.reason
     keys = set(by_code)
+    statements = diagnosis_statements(note) if note else ()
     out: list[Suggestion] = []
     for (system, code), agg in by_code.items():
         if _has_kept_descendant(system, code, keys):
             continue  # a specific code beats its own parent
         agg["x"]["mentions"] = min(agg["mentions"], 4) / 4
+        agg["x"].update(_list_features(system, code, agg["evidence"], statements, encounter))
         conf = calib.confidence(agg["x"])
         c: Candidate = agg["best"]
         out.append(Suggestion(
@@ -202,6 +205,15 @@ def build(dictionary: Dictionary, per_mention: list[list[Candidate]], encounter:
     out = apply_conventions(dictionary, out, note, encounter, calib.threshold)
     out.sort(key=lambda s: (-s.confidence, s.evidence[0].start if s.evidence else 0))
     return out
+
+
+def _list_features(system: str, code: str, evidence: list[Evidence], statements, encounter: Encounter) -> dict:
+    """Where the code stands beside the note's diagnosis list (core/conventions/section_iv.py): on it, off it in
+    an outpatient note that has one, and whether it is a symptom (chapter 18)."""
+    listed = any(a <= e.start and e.end <= b for e in evidence for a, b in statements)
+    return {"listed": float(listed),
+            "unlisted": float(bool(statements) and encounter.setting == "outpatient" and not listed),
+            "symptom": float(system == "ICD-10-CM" and code.startswith("R"))}
 
 
 def _neoplasm_kind(code: str) -> str | None:
