@@ -68,6 +68,7 @@ class EvalResult(BaseModel):
     # source -> n, top1, top5, precision, recall, f1
     per_source: dict[str, dict[str, int | float]] = Field(default_factory=dict)
     calibration: Calibration | None = None
+    calibration_by_source: dict[str, Calibration] = Field(default_factory=dict)  # each kind of note apart
     top_misses: list[CodeCount] = Field(default_factory=list)
     top_false_positives: list[CodeCount] = Field(default_factory=list)
     # Left out of model_dump() (and so of `--json`): write_report puts it in eval.json.
@@ -147,6 +148,7 @@ def evaluate(
     top1 = r5 = r10 = invalid = non_billable = 0
     by_source: dict[str, Counter[str]] = defaultdict(Counter)
     scored: list[tuple[float, bool]] = []
+    scored_by_source: dict[str, list[tuple[float, bool]]] = defaultdict(list)
     misses: Counter[str] = Counter()
     false_pos: Counter[str] = Counter()
     shown_as: dict[str, str] = {}  # normalized code -> the code as first written
@@ -178,6 +180,7 @@ def evaluate(
         r10 += len(gold & set(ranked_n[:10])) / len(gold) if gold else 0
         scored += [(score, _norm(c) in gold) for c, score in ranked]
         source = item.source or "unknown"
+        scored_by_source[source] += [(score, _norm(c) in gold) for c, score in ranked]
         by_source[source].update(n=1, top1=hit1, top5=bool(gold & set(ranked_n[:5])),
                                  tp=len(shown & gold), fp=len(shown - gold), fn=len(gold - shown))
         records.append(ItemRecord(id=item.id, source=source, gold=gold_codes, suggested=list(shown_codes),
@@ -197,6 +200,7 @@ def evaluate(
         mode=mode,
         per_source={s: _source_scores(v) for s, v in sorted(by_source.items())},
         calibration=calibration(scored),
+        calibration_by_source={s: calibration(v) for s, v in sorted(scored_by_source.items())},
         top_misses=_top(misses, shown_as, title),
         top_false_positives=_top(false_pos, shown_as, title),
         items=records,
