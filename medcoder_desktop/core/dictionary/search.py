@@ -38,6 +38,7 @@ NON_BILLABLE = 0.97  # a category or subcategory ranks below an equally good bil
 # An Index path ("Reflux, acid") finds what no title says, but the tabular's own wording decides where both
 # match as well: a title's or inclusion term's match ranks above an Index path's.
 INDEX_TERM = 0.95
+MAIN_TERM_MISSING = 0.3
 SUBSPAN_WORDS = 6  # longest wording looked up inside a query
 SUBSPAN_EXTRA = 0.2  # and a little more, times the share of the query it leaves out (a long clause)
 DOTTED_LETTERS = {"l": "left", "r": "right", "b": "bilateral"}
@@ -285,6 +286,11 @@ class SearchEngine:
         score = np.sqrt(q_cov) * d_cov
         score = np.where(ix.code_billable[ix.doc_code[cand]] == 1, score, score * NON_BILLABLE)
         score = np.where(ix.doc_kind[cand] == KIND_INDEX, score * INDEX_TERM, score)
+        # An Index path is read from its main term: "Disease, retroperitoneal" is not what "retroperitoneal" says,
+        # and "Disorder, personality" not what "personal" says. Without its main term, a path weighs little.
+        said = np.fromiter({a for slot in slots for a in slot.alts}, dtype=np.int32)
+        main = ix.doc_main[cand]
+        score = np.where((main >= 0) & ~np.isin(main, said), score * MAIN_TERM_MISSING, score)
         score += np.where(ix.doc_kind[cand] == KIND_TITLE, 0.001, 0.0)
         best = [max(s.alts, key=s.alts.get) for s in slots]
         exact = set(self.key_docs.get(doc_key(best), ()))
