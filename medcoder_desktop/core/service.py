@@ -152,7 +152,7 @@ class CodingService:
                                     preferences=self.preferences_manager().ranker()):
             if threshold is not None:  # the user's own display threshold
                 for s in event.suggestions:
-                    s.suggested = s.confidence >= threshold
+                    s.suggested = s.confidence >= threshold and not s.held_back
             yield event
 
     def suggest(self, note: str, encounter: Encounter | None = None) -> tuple[list[Suggestion], dict]:
@@ -372,7 +372,7 @@ class CodingService:
 
             threshold = load_calibration(sha).threshold
         for s in run.suggestions:
-            s.suggested = s.confidence >= threshold
+            s.suggested = s.confidence >= threshold and not s.held_back
         return run
 
     def code_titles(self, codes, system: str) -> dict[str, str]:

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from medcoder_desktop.core.conventions import (Context, Tabular, apply_conventions, billable, companions, encounter,
-                                               excludes1, laterality, one_per_condition, section_iv)
+                                               excludes1, history, laterality, one_per_condition, section_iv)
 from medcoder_desktop.core.conventions.tabular import parse_refs
 from medcoder_desktop.core.dictionary import Dictionary
 from medcoder_desktop.core.engine.pipeline import suggest_events
@@ -228,3 +228,30 @@ def test_no_side_said_leaves_the_code(dictionary) -> None:
     note = "Carpal tunnel syndrome."
     s = [sugg(dictionary, note, "G56.00", "Carpal tunnel syndrome")]
     assert [x.code for x in laterality.apply(s, ctx(dictionary, note))] == ["G56.00"]
+
+
+# -- history --------------------------------------------------------------------------------------------------
+VISIT = ("HISTORY OF PRESENT ILLNESS\n\nShe has a history of basal cell carcinoma of the skin, excised in 2019.\n\n"
+         "ASSESSMENT AND PLAN\n\nCough.\n")
+
+
+def test_history_of_a_condition_is_its_personal_history_code(dictionary) -> None:
+    out = history.apply([sugg(dictionary, VISIT, "C44.91", "basal cell carcinoma of the skin")],
+                        ctx(dictionary, VISIT))
+    assert [s.code for s in out] == ["Z85.828"]
+    assert "not as a current condition" in out[0].reasoning and "C44.91" in out[0].reasoning
+
+
+def test_past_medical_history_and_case_reports_keep_the_condition(dictionary) -> None:
+    note = VISIT.replace("She has a history of", "Past medical history of")
+    s = [sugg(dictionary, note, "C44.91", "basal cell carcinoma of the skin")]
+    assert history.apply(s, ctx(dictionary, note)) == s  # chronic conditions listed as past medical history
+    report = "A 60-year-old man with a history of basal cell carcinoma of the skin presented with cough."
+    s = [sugg(dictionary, report, "C44.91", "basal cell carcinoma of the skin")]
+    assert history.apply(s, ctx(dictionary, report)) == s  # no diagnosis list: not a visit note
+
+
+def test_a_rule_holds_a_code_back_whatever_the_users_threshold(dictionary) -> None:
+    out = list(suggest_events(dictionary, SOAP, Encounter(setting="outpatient")))[-1].suggestions
+    held = [s for s in out if s.held_back]
+    assert held and all(not s.suggested for s in held)

@@ -62,6 +62,6 @@ def apply(suggestions: list[Suggestion], ctx: Context) -> list[Suggestion]:
                 reasoning=(f"The note says “{ev.text}”; {s.code} asks to “use additional code” for it "
                            f"({ctx.tab.title(code)}). Proposed for review: confirm long-term use."),
                 evidence=[ev], billable=ctx.tab.billable(code), source="retrieval",
-                suggested=PRESELECT and conf >= ctx.threshold))
+                suggested=PRESELECT and conf >= ctx.threshold, held_back=None if PRESELECT else "companion"))
             out[i] = with_reason(out[i], f"Companion code {code} proposed, as its “use additional code” note asks.")
     return out

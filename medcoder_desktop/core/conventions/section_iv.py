@@ -18,6 +18,7 @@ from medcoder_desktop.core.conventions.context import Context, is_cm, with_reaso
 from medcoder_desktop.core.engine.text import sections
 from medcoder_desktop.core.models import Suggestion
 
+RULE = "outpatient (Section IV)"
 LIST_SECTIONS = {"assessment", "plan"}
 MAX_WORDS = 12  # a diagnosis line names a condition, it does not tell a story
 _BULLET = re.compile(r"^\s*(?:[-*•#>]|\d{1,2}[.)])\s*")
@@ -73,11 +74,11 @@ def apply(suggestions: list[Suggestion], ctx: Context) -> list[Suggestion]:
                 continue
             ctx.removed.append((s.code, "outpatient: not on the assessment's diagnosis list"))
             out.append(with_reason(s, "Outpatient (Section IV): the assessment lists the diagnoses of the visit, "
-                                      "and this is not among them: not suggested.", suggested=False))
+                                      "and this is not among them: not suggested.", suggested=False, held_back=RULE))
         elif s.code.startswith("R") and _statement_of(s, statements) & diagnosis_lines:
             ctx.removed.append((s.code, "outpatient: a symptom of the diagnosis on its line"))
             out.append(with_reason(s, "Outpatient (Section IV): a symptom beside the confirmed diagnosis on the "
-                                      "same line is not coded: not suggested.", suggested=False))
+                                      "same line is not coded: not suggested.", suggested=False, held_back=RULE))
         else:
             out.append(s)
     return out
