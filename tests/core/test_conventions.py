@@ -255,3 +255,18 @@ def test_a_rule_holds_a_code_back_whatever_the_users_threshold(dictionary) -> No
     out = list(suggest_events(dictionary, SOAP, Encounter(setting="outpatient")))[-1].suggestions
     held = [s for s in out if s.held_back]
     assert held and all(not s.suggested for s in held)
+
+
+# -- mentions are conditions ----------------------------------------------------------------------------------
+@pytest.mark.parametrize("note, absent", [
+    ("Personal background: she works as a teacher.", "F60.9"),  # "personal" is not "personality"
+    ("Over the weekend he was fine.", "R63.2"),  # "over" is not "overeating"
+])
+def test_one_word_supports_a_code_only_when_it_is_the_codes_own_word(dictionary, note, absent) -> None:
+    out = list(suggest_events(dictionary, note, Encounter(setting="outpatient")))[-1].suggestions
+    assert absent not in [s.code for s in out]
+
+
+def test_a_plural_is_still_the_word(dictionary) -> None:
+    out = list(suggest_events(dictionary, "Gouts.", Encounter(setting="outpatient")))[-1].suggestions
+    assert "M10.9" in [s.code for s in out]
