@@ -270,3 +270,10 @@ def test_one_word_supports_a_code_only_when_it_is_the_codes_own_word(dictionary,
 def test_a_plural_is_still_the_word(dictionary) -> None:
     out = list(suggest_events(dictionary, "Gouts.", Encounter(setting="outpatient")))[-1].suggestions
     assert "M10.9" in [s.code for s in out]
+
+
+def test_a_numbered_problem_list_item_lists_its_diagnosis_part() -> None:
+    note = ("Assessment and plan:\n1. DM2 w hyperglycemia - increase glargine to 24 units, recheck A1c in 3 months.\n"
+            "2. Hypertension: continue lisinopril.\n• Medical Reasoning: doing well.\n")
+    lines = [note[a:b] for a, b in section_iv.diagnosis_statements(note)]
+    assert lines == ["DM2 w hyperglycemia", "Hypertension"]

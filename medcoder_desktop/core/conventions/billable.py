@@ -4,7 +4,8 @@ of specificity, 7th character included).
 A header ("S39.012", "I25.1") becomes, in this order: the billable code below it that the note's own sentence
 supports (the dictionary searched with that sentence, among the header's descendants); the 7th character the
 note states (initial, subsequent, sequela; initial when it says none); the header's default code ("without
-complications", "unspecified"); else it is not shown.
+complications", "unspecified"); else it is not shown. A header the organization's preferences put in place of a
+code on purpose (its coders code "R05" for "R05.9") is the organization's call and stays, its reasoning saying so.
 """
 
 from __future__ import annotations
@@ -18,6 +19,9 @@ from medcoder_desktop.core.models import Suggestion
 _SUBSEQUENT = re.compile(r"\bsubsequent (?:encounter|visit)\b|\broutine healing\b|\bdelayed healing\b|"
                          r"\b(?:nonunion|non-union|malunion)\b|\bhealing (?:fracture|well)\b", re.I)
 _SEQUELA = re.compile(r"\bsequela[e]?\b|\blate effects?\b", re.I)
+
+
+ORGANIZATION = "Organization preference:"  # core/preferences/ranking.PREFIX (no import: the rules stay light)
 
 
 def encounter_kind(note: str) -> str:
@@ -119,6 +123,9 @@ def apply(suggestions: list[Suggestion], ctx: Context) -> list[Suggestion]:
             if code != s.code and not any(o.code == code for o in suggestions):
                 s = with_reason(s, f"The note states a {encounter_kind(ctx.note)} encounter: {code}, not {s.code}.",
                                 code=code, title=title)
+            out.append(s)
+            continue
+        if ORGANIZATION in s.reasoning:  # the organization codes it so on purpose (core/preferences): its call
             out.append(s)
             continue
         found, how = billable_for(ctx, s)

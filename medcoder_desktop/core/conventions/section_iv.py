@@ -26,9 +26,17 @@ _NOT_A_DIAGNOSIS = re.compile(r"^(?:continue|follow|return|start|stop|obtain|ord
                               r"discussed|patient|we|i|he|she|they|all|no|none|see|plan)\b", re.I)
 
 
+# "Medical Reasoning:", "Additional Testing:": labels of a problem's paragraph, not diagnoses.
+_LABEL = re.compile(r"\b(?:reasoning|treatment|testing|tests?|education|counseling|referrals?|agreements?|"
+                    r"instructions|follow.?up|plan|disposition|medications?|labs?|imaging|results?|orders?|"
+                    r"recommendations?|discussion|goals?)\s*$", re.I)
+_HEAD_END = re.compile(r"\s[-\u2013\u2014]\s|:")
+
+
 @lru_cache(maxsize=64)
 def diagnosis_statements(note: str) -> tuple[tuple[int, int], ...]:
-    """(start, end) of each line of the note's diagnosis list; empty when it has none."""
+    """(start, end) of each line of the note's diagnosis list (its diagnosis part: "1. DM2 w hyperglycemia - increase
+    glargine" lists "DM2 w hyperglycemia"); empty when the note has none."""
     out: list[tuple[int, int]] = []
     for sec in sections(note):
         if sec.name not in LIST_SECTIONS or not sec.heading:
@@ -37,13 +45,19 @@ def diagnosis_statements(note: str) -> tuple[tuple[int, int], ...]:
         for line in note[pos:sec.end].split("\n"):
             start = pos
             pos += len(line) + 1
-            body = _BULLET.sub("", line).strip().rstrip(".")
+            bullet = _BULLET.match(line)
+            offset = bullet.end() if bullet else 0
+            cut = _HEAD_END.search(line, offset)
+            head = line[offset:cut.start() if cut else len(line)]
+            if cut and cut.group(0) == ":" and (_LABEL.search(head) or not bullet and len(head.split()) > 4):
+                continue
+            body = head.strip().rstrip(".")
             words = body.split()
-            if not words or len(words) > MAX_WORDS or ":" in body or body.isupper() and len(words) > 1:
+            if not words or len(words) > MAX_WORDS or body.isupper() and len(words) > 1:
                 continue
-            if _NOT_A_DIAGNOSIS.match(body) or "." in body.rstrip("."):
+            if _NOT_A_DIAGNOSIS.match(body) or "." in body:
                 continue
-            out.append((start, start + len(line)))
+            out.append((start + offset, start + offset + len(head)))
     return tuple(out)
 
 
