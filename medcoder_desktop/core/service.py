@@ -193,7 +193,7 @@ class CodingService:
                                     preferences=self.preferences_manager().ranker()):
             if threshold is not None:  # the user's own display threshold
                 for s in event.suggestions:
-                    s.suggested = s.confidence >= threshold
+                    s.suggested = s.confidence >= threshold and not s.held_back
             yield event
 
     def suggest(self, note: str, encounter: Encounter | None = None) -> tuple[list[Suggestion], dict]:
@@ -376,7 +376,8 @@ class CodingService:
                 return [c for c, score in ranked[:1] if score >= SUGGEST_THRESHOLD]
             return shown.get(item.id, [])
 
-        result = evaluate(items, rank, suggested, lambda c: d.exists(c), mode=mode, title=lambda c: d.show(c).title)
+        result = evaluate(items, rank, suggested, lambda c: d.exists(c), mode=mode, title=lambda c: d.show(c).title,
+                          is_billable=lambda c: d.show(c).billable)
         result.warnings = gold_warnings(items, d.exists)
         return result
 
@@ -501,7 +502,7 @@ class CodingService:
 
             threshold = load_calibration(sha).threshold
         for s in run.suggestions:
-            s.suggested = s.confidence >= threshold
+            s.suggested = s.confidence >= threshold and not s.held_back
         return run
 
     def code_titles(self, codes, system: str) -> dict[str, str]:

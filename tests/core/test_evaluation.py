@@ -123,3 +123,12 @@ def test_calibration_misses_and_titles_through_evaluate() -> None:
 def test_empty_rankings_score_zero() -> None:
     result = evaluate([item("1", ["A00.0"])], lambda it: [], lambda it, r: [], lambda c: True, "retrieval-only")
     assert (result.top1, result.micro.f1, result.recall_at_10) == (0.0, 0.0, 0.0)
+
+
+def test_non_billable_shown_codes_are_counted() -> None:
+    items = [item("1", ["E11.9"], "note"), item("2", ["I10"], "note")]
+    rankings = {"1": [("E11", 0.9), ("E11.9", 0.8)], "2": [("I10", 0.9), ("I25.1", 0.2)]}
+    result = evaluate(items, lambda it: rankings[it.id], lambda it, r: [c for c, s in r if s >= 0.5],
+                      lambda c: True, "retrieval-only", is_billable=lambda c: c not in {"E11", "I25.1"})
+    assert result.non_billable == 1  # E11 shown; I25.1 ranked but not shown
+    assert result.model_dump()["non_billable"] == 1

@@ -89,7 +89,7 @@ def test_report_html_is_well_formed_self_contained_and_escaped() -> None:
     result = sample_result()
     html = render_html(result, title="Eval <dev> & test")
     checker = parse(html)
-    assert checker.tags.count("svg") == 2  # the bars by source and the reliability curve
+    assert checker.tags.count("svg") == 4  # the bars by source, the reliability curve overall and per kind (issue 11)
     text = "".join(checker.text)
     assert f"{result.micro.f1:.3f}" in text
     assert f"{result.calibration.ece:.3f}" in text and f"{result.calibration.brier:.3f}" in text
@@ -127,10 +127,20 @@ def test_cli_eval_out_writes_json_and_html(home: Path, tmp_path: Path, capsys) -
     doc = json.loads((out / "eval.json").read_text(encoding="utf-8"))
     assert doc["n"] == 3 and set(doc["per_source"]) == {"typos", "abbrev"} and len(doc["items"]) == 3
     html = (out / "report.html").read_text(encoding="utf-8")
-    assert parse(html).tags.count("svg") == 2 and f"{doc['micro']['f1']:.3f}" in html
+    assert parse(html).tags.count("svg") == 4 and f"{doc['micro']['f1']:.3f}" in html  # 2 kinds: 2 more curves
 
     assert main(["eval", str(gold), "--model", "none", "--json", "--out", str(tmp_path / "out2")]) == 0
     captured = capsys.readouterr()
     printed = json.loads(captured.out)  # still one document on stdout
     assert printed["n"] == 3 and "items" not in printed and "calibration" in printed
     assert (tmp_path / "out2" / "report.html").is_file()
+
+
+def test_each_kind_of_note_has_its_own_reliability_diagram() -> None:
+    result = sample_result()
+    assert set(result.calibration_by_source) == {"typos", "<script>alert(1)</script>"}
+    assert result.calibration_by_source["typos"].n == 18
+    html = render_html(result)
+    checker = parse(html)
+    assert checker.tags.count("svg") == 2 + 2  # by source, overall, and one for each of the two kinds
+    assert "<h3>typos</h3>" in html and "<h3><script>" not in html

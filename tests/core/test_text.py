@@ -77,3 +77,20 @@ def test_offsets_are_exact_on_the_sample_and_dev_notes() -> None:
         for m in ms:
             assert note[m.start:m.end] == m.text
             assert m.text == m.text.strip()
+
+
+
+@pytest.mark.parametrize("note, negated, kept", [
+    ("He has neither chest pain nor shortness of breath.", ["chest pain", "shortness of breath"], []),
+    ("Walks without pain.", ["pain"], ["Walks"]),
+    ("Hypertension without heart failure.", ["heart failure"], ["Hypertension"]),
+    ("Type 2 diabetes without complications.", [], ["Type 2 diabetes without complications"]),
+    ("White blood cell count is within normal limits.", ["White blood cell count"], []),
+    ("X-ray of the right knee is unremarkable.", ["X-ray of the right knee"], []),
+])
+def test_negation_scope(note, negated, kept) -> None:
+    ms = mentions(note)
+    for words in negated:
+        assert any(words in m.text and m.negated for m in ms), (words, ms)
+    for words in kept:
+        assert any(words in m.text and not m.negated for m in ms), (words, ms)

@@ -12,7 +12,7 @@ import sqlite_utils
 
 from medcoder_desktop import __version__
 from medcoder_desktop.core.dictionary import sources
-from medcoder_desktop.core.dictionary.schema import MIGRATIONS
+from medcoder_desktop.core.dictionary.schema import BUNDLED_INDEX_SOURCE, MIGRATIONS
 from medcoder_desktop.core.dictionary.search_index import write_search_index
 from medcoder_desktop.core.migrations import migrate
 from medcoder_desktop.errors import DictionaryBuildError
@@ -144,7 +144,11 @@ def _carry_over_imports(db: sqlite_utils.Database, old: Path, progress: Progress
             db.execute(f"insert into codes select * from old.codes where system not in {built}")
             db.execute(f"insert into notes select * from old.notes where system not in {built}")
             db.execute(f"insert into code_sets select * from old.code_sets where system not in {built}")
-            db.execute("insert into index_terms select * from old.index_terms")
+            # Imported terms only: the bundled Index was loaded by the migration (ids are renumbered).
+            db.execute(
+                'insert into index_terms (system, source, term, "column", code) '
+                'select system, source, term, "column", code from old.index_terms where source != ?',
+                [BUNDLED_INDEX_SOURCE])
             if {"icd10cm_years", "icd10cm_year_codes"} <= tables:  # ICD-10-CM of other fiscal years
                 db.execute("insert into icd10cm_years select * from old.icd10cm_years")
                 db.execute("insert into icd10cm_year_codes select * from old.icd10cm_year_codes")

@@ -7,6 +7,8 @@ import shutil
 import threading
 from pathlib import Path
 
+from rapidfuzz import fuzz
+
 from medcoder_desktop.core.dictionary.build import Progress, _quiet, build_dictionary
 from medcoder_desktop.core.dictionary.search import SearchEngine
 from medcoder_desktop.core.dictionary.search_index import read_search_index, write_search_index
@@ -16,6 +18,16 @@ from medcoder_desktop.errors import InvalidInputError
 from medcoder_desktop.paths import bundled_dictionary
 
 MAX_QUERY_CHARS = 2000
+
+
+def _word_order_breaks_ties(query: str, hits: list[SearchHit]) -> list[SearchHit]:
+    """Hits of equal score, in the order of how closely their title follows the query's word order: the same
+    words make "Laceration without foreign body ... with damage to nail" and "Laceration with foreign body ...
+    without damage to nail", and only their order tells them apart."""
+    q = query.lower()
+    order = {id(h): i for i, h in enumerate(hits)}
+    return sorted(hits, key=lambda h: (-round(h.score, 3), not h.billable,
+                                       -fuzz.ratio(q, h.title.lower()) if h.score >= 0.999 else 0, order[id(h)]))
 
 
 class Dictionary(DictionaryStore):
@@ -91,7 +103,7 @@ class Dictionary(DictionaryStore):
             if (system, code) not in seen:
                 seen.add((system, code))
                 hits.append(hit)
-        return hits[:limit]
+        return _word_order_breaks_ties(query, hits)[:limit]
 
     def rows_by_rowid(self, rowids: list[int]) -> dict[int, tuple[str, str, str, int]]:
         """(system, code, title, billable) of codes by their row id."""

@@ -57,4 +57,50 @@ def m002_icd10cm_years(db: sqlite_utils.Database) -> None:
         {"year": int, "code": str, "title": str, "billable": int}, pk=("year", "code"))
 
 
-MIGRATIONS = [m001_initial, m002_icd10cm_years]
+
+BUNDLED_INDEX_SOURCE = "icd10cm-index-bundled"
+
+
+def bundled_index_rows():
+    """(term, code) of the Alphabetic Index the product bundles (resources/icd10cm_index.tsv.gz; see its README)."""
+    import gzip
+
+    from medcoder_desktop.paths import resource
+
+    path = resource("icd10cm_index.tsv.gz")
+    if not path.is_file():
+        return
+    with gzip.open(path, "rt", encoding="utf-8") as fh:
+        for line in fh:
+            if line.startswith("#") or "\t" not in line:
+                continue
+            term, code = line.rstrip("\n").split("\t", 1)
+            yield term, code
+
+
+def bundled_index_digest() -> str:
+    """SHA-256 of the bundled Index file ("" when absent): a dictionary holding another one reloads it."""
+    import hashlib
+
+    from medcoder_desktop.paths import resource
+
+    path = resource("icd10cm_index.tsv.gz")
+    return hashlib.sha256(path.read_bytes()).hexdigest() if path.is_file() else ""
+
+
+def load_bundled_index(db: sqlite_utils.Database) -> None:
+    """(Re)load the bundled Alphabetic Index into ``index_terms`` and record which file it was."""
+    db.execute("delete from index_terms where source = ?", [BUNDLED_INDEX_SOURCE])
+    db.conn.executemany(
+        'insert into index_terms (system, source, term, "column", code) values (?, ?, ?, ?, ?)',
+        (("ICD-10-CM", BUNDLED_INDEX_SOURCE, term, "", code) for term, code in bundled_index_rows()))
+    db.execute("insert or replace into meta (key, value) values ('bundled_index.sha256', ?)",
+               [bundled_index_digest()])
+
+
+def m003_bundled_index(db: sqlite_utils.Database) -> None:
+    """The bundled Alphabetic Index, so that lookup follows the Index without an import."""
+    load_bundled_index(db)
+
+
+MIGRATIONS = [m001_initial, m002_icd10cm_years, m003_bundled_index]

@@ -23,6 +23,7 @@ import numpy as np
 from rapidfuzz import fuzz, process
 
 from medcoder_desktop.core.dictionary.search_index import (
+    KIND_INDEX,
     KIND_TITLE,
     SYSTEMS,
     IndexArrays,
@@ -34,6 +35,10 @@ from medcoder_desktop.core.dictionary.textnorm import STOPWORDS, abbreviations, 
 FUZZY_CUTOFF = 74.0
 STRICT_FUZZY = 0.87
 NON_BILLABLE = 0.97  # a category or subcategory ranks below an equally good billable code
+# An Index path ("Reflux, acid") finds what no title says, but the tabular's own wording decides where both
+# match as well: a title's or inclusion term's match ranks above an Index path's.
+INDEX_TERM = 0.95
+MAIN_TERM_MISSING = 0.3
 SUBSPAN_WORDS = 6  # longest wording looked up inside a query
 SUBSPAN_EXTRA = 0.2  # and a little more, times the share of the query it leaves out (a long clause)
 DOTTED_LETTERS = {"l": "left", "r": "right", "b": "bilateral"}
@@ -74,8 +79,13 @@ class SearchEngine:
         self.n_docs = len(ix.doc_code)
         self.stem_id = {s: i for i, s in enumerate(ix.stems)}
         self.word_id = {w: i for i, w in enumerate(ix.words)}
-        df = np.diff(ix.post_ptr).astype(np.float64)
-        self.idf = np.log((self.n_docs - df + 0.5) / (df + 0.5) + 1.0).astype(np.float32)
+        # Word weights come from the tabular's own wordings (titles, inclusion terms): the Index repeats
+        # "with", "without", "left" in thousands of paths, and must not make them weigh less.
+        tabular = ix.doc_kind != KIND_INDEX
+        tok_tabular = np.repeat(tabular, np.diff(ix.doc_ptr))
+        df = np.bincount(ix.doc_tok[tok_tabular], minlength=len(ix.stems)).astype(np.float64)
+        n_tab = float(tabular.sum())
+        self.idf = np.log((n_tab - df + 0.5) / (df + 0.5) + 1.0).astype(np.float32)
         self.sorted_words = sorted(ix.words)
         self.by_length: dict[int, list[str]] = {}
         for w in ix.words:
@@ -275,6 +285,12 @@ class SearchEngine:
         d_cov = np.minimum(d_hit[cand] / self.doc_total[cand], 1.0)
         score = np.sqrt(q_cov) * d_cov
         score = np.where(ix.code_billable[ix.doc_code[cand]] == 1, score, score * NON_BILLABLE)
+        score = np.where(ix.doc_kind[cand] == KIND_INDEX, score * INDEX_TERM, score)
+        # An Index path is read from its main term: "Disease, retroperitoneal" is not what "retroperitoneal" says,
+        # and "Disorder, personality" not what "personal" says. Without its main term, a path weighs little.
+        said = np.fromiter({a for slot in slots for a in slot.alts}, dtype=np.int32)
+        main = ix.doc_main[cand]
+        score = np.where((main >= 0) & ~np.isin(main, said), score * MAIN_TERM_MISSING, score)
         score += np.where(ix.doc_kind[cand] == KIND_TITLE, 0.001, 0.0)
         best = [max(s.alts, key=s.alts.get) for s in slots]
         exact = set(self.key_docs.get(doc_key(best), ()))

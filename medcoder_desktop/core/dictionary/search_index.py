@@ -20,7 +20,7 @@ from medcoder_desktop.core.dictionary.textnorm import stem, words
 
 KIND_TITLE, KIND_INCLUSION, KIND_INDEX = 0, 1, 2
 SYSTEMS = ("ICD-10-CM", "ICD-10-PCS", "HCPCS", "CPT")
-INDEX_VERSION = "5"
+INDEX_VERSION = "8"  # 6: the bundled Alphabetic Index; 7: word frequencies of the tabular; 8: main terms
 # An inclusion term is read under its code's title ("Polyneuropathy" under "Other neurologic
 # disorders in Lyme disease"): the title's words join the document at this weight.
 CONTEXT_WEIGHT = 0.25
@@ -107,6 +107,7 @@ def build_arrays(db: sqlite_utils.Database) -> dict[str, np.ndarray]:
     word_ids: dict[str, int] = {}
     word_stem: list[int] = []
     doc_code, doc_kind, doc_ptr, doc_tok, doc_w, keys = [], [], [0], [], [], []
+    doc_main: list[int] = []  # an Index path's main term (its first word's stem); -1 for the tabular's wordings
 
     def stem_ids_of(text: str) -> set[int]:
         out = set()
@@ -138,6 +139,8 @@ def build_arrays(db: sqlite_utils.Database) -> dict[str, np.ndarray]:
         doc_w.extend(weight.get(t, 1.0) for t in toks)
         doc_ptr.append(len(doc_tok))
         keys.append(doc_key(sorted(own)))
+        head = _PARENS.sub(" ", text).split(",")[0].split() if kind == KIND_INDEX else []
+        doc_main.append(min(stem_ids_of(head[0])) if head and stem_ids_of(head[0]) else -1)
     doc_tok_a = np.asarray(doc_tok, dtype=np.int32)
     doc_ptr_a = np.asarray(doc_ptr, dtype=np.int64)
     n_docs = len(doc_code)
@@ -148,10 +151,13 @@ def build_arrays(db: sqlite_utils.Database) -> dict[str, np.ndarray]:
     post_w = doc_w_a[order]
     df = np.bincount(doc_tok_a, minlength=len(stem_ids))
     post_ptr = np.concatenate([[0], np.cumsum(df)]).astype(np.int64)
-    # Word frequencies (documents containing a word) guide spelling correction toward common words.
+    # Word frequencies (documents containing a word) guide spelling correction toward common words; counted
+    # over the tabular's wordings only, so that a word of the Index alone never outweighs one of the tabular.
+    tabular_tok = np.repeat(np.asarray(doc_kind) != KIND_INDEX, np.diff(doc_ptr_a))
+    df_tab = np.bincount(doc_tok_a[tabular_tok], minlength=len(stem_ids))
     word_df = np.zeros(len(word_ids), dtype=np.int32)
     for w, i in word_ids.items():
-        word_df[i] = df[word_stem[i]]
+        word_df[i] = df_tab[word_stem[i]]
     rows = db.execute("select rowid, system, billable from codes").fetchall()
     max_row = max(r[0] for r in rows) + 1
     billable = np.zeros(max_row, dtype=np.int8)
@@ -171,6 +177,7 @@ def build_arrays(db: sqlite_utils.Database) -> dict[str, np.ndarray]:
         "doc_tok": doc_tok_a,
         "doc_w": doc_w_a,
         "doc_key": np.asarray(keys, dtype=np.int64),
+        "doc_main": np.asarray(doc_main, dtype=np.int32),
         "post_ptr": post_ptr,
         "post_doc": post_doc.astype(np.int32),
         "post_w": post_w,
@@ -207,6 +214,7 @@ class IndexArrays:
     doc_tok: np.ndarray
     doc_w: np.ndarray
     doc_key: np.ndarray
+    doc_main: np.ndarray
     post_ptr: np.ndarray
     post_doc: np.ndarray
     post_w: np.ndarray

@@ -8,8 +8,8 @@ from pathlib import Path
 
 import sqlite_utils
 
-from medcoder_desktop.core.dictionary.schema import MIGRATIONS
-from medcoder_desktop.core.migrations import applied
+from medcoder_desktop.core.dictionary.schema import MIGRATIONS, bundled_index_digest, load_bundled_index
+from medcoder_desktop.core.migrations import applied, migrate
 from medcoder_desktop.core.models import CodeDetail, CodeSetStats
 from medcoder_desktop.errors import CodeNotFoundError, DatabaseLockedError, DictionaryMissingError
 
@@ -50,10 +50,26 @@ class DictionaryStore:
         self.path = path
         self.db = connect(path)
         names = [m.__name__ for m in MIGRATIONS]
-        if applied(self.db)[: len(names)] != names[: len(applied(self.db))]:
+        done = applied(self.db)
+        if done[: len(names)] != names[: len(done)]:
             raise DictionaryMissingError(
                 f"The dictionary at {path} was made by another version. Run: medcoder codes build --force"
             )
+        if len(done) < len(names) or self.meta().get("bundled_index.sha256") != bundled_index_digest():
+            self._upgrade()
+
+    def _upgrade(self) -> None:
+        """Apply the dictionary migrations an older file lacks, and reload the bundled Index when the product
+        ships another one (the search index then rebuilds: see ``Dictionary.engine``); a file that cannot be
+        written (read-only media) is read as it is."""
+        try:
+            migrate(self.db, MIGRATIONS)
+            if self.meta().get("bundled_index.sha256") != bundled_index_digest():
+                with self.db.conn:
+                    load_bundled_index(self.db)
+                    self.db.execute("delete from search_index")
+        except sqlite3.OperationalError:
+            pass
 
     def close(self) -> None:
         self.db.conn.close()

@@ -32,9 +32,10 @@ _DIABETES = re.compile(r"\bdiabet(?:ic|es)\b|\bdm\s*(?:1|2|i|ii)?\b|\bt[12]dm\b|
 _DIABETES_WORDS = re.compile(
     r"\b(?:type\s*(?:1|2|i|ii|one|two)\s+)?(?:diabetes(?:\s+mellitus)?|diabetic|dm\s*(?:1|2|i|ii)?|t[12]dm|n?iddm)"
     r"(?:\s+(?:with|w/?|and))?\b", re.I)
+# Words that say nothing of a complication: "Diabetes type 2.", "diabetes mellitus, well controlled on insulin".
 _NOT_A_COMPLICATION = re.compile(
-    r"^\W*(?:mellitus|uncontrolled|controlled|well|poorly|type|on|insulin|oral|diet|stable|follow.?up|of|the|and|"
-    r"a|in|for|with|w|patient|history|known|\d+)?\W*$", re.I)
+    r"^(?:\W*(?:mellitus|uncontrolled|controlled|well|poorly|type|on|insulin|oral|diet|stable|follow.?up|of|the|and|"
+    r"a|in|for|with|w|patient|history|known|ii?|one|two|i|\d+)\b)*\W*$", re.I)
 
 _HYPERTENSION = re.compile(r"\bhypertensi(?:on|ve)\b|\bhtn\b", re.I)
 _HEART_FAILURE = re.compile(r"\b(?:heart|cardiac) failure\b|\bchf\b|\bhf[rp]?ef\b", re.I)
@@ -83,7 +84,7 @@ def _diabetes_complication(dictionary: Dictionary, note: str, m: Mention, catego
         plain = h.code.replace(".", "")
         if not (h.billable and plain.startswith(category) and len(plain) > 4) or plain.endswith("9") and len(plain) == 4:
             continue
-        if h.score < 0.55:
+        if h.score < 0.55 or not _names_complication(rest, h.title):
             return None
         # Evidence: from the first diabetes word to the end of the complication's words.
         start = min(match.start(), m.text.find(rest) if rest in m.text else match.start())
@@ -91,6 +92,18 @@ def _diabetes_complication(dictionary: Dictionary, note: str, m: Mention, catego
         ev = Evidence(start=m.start + start, end=m.start + end, text=note[m.start + start:m.start + end])
         return _candidate(h.code, h.title, m, ev, h.score, len(rest.split()) + 2)
     return None
+
+
+_STOP = {"with", "without", "type", "diabetes", "mellitus", "diabetic", "other", "unspecified", "patient", "history",
+         "reports", "regarding", "newly", "diagnosed", "known", "terms", "their", "which"}
+
+
+def _names_complication(rest: str, title: str) -> bool:
+    """The title's complication (after "with") shares a word stem with the note's words beside diabetes: a search
+    for "type 2 diabetes mellitus with newly diagnosed" must not end on "... with diabetic dermatitis"."""
+    said = title.lower().split(" with ", 1)[-1]
+    stems = {w[:5] for w in re.findall(r"[a-z]{4,}", said) if w not in _STOP}
+    return any(w[:5] in stems for w in re.findall(r"[a-z]{4,}", rest.lower()) if w not in _STOP)
 
 
 def _title(dictionary: Dictionary, code: str) -> str:

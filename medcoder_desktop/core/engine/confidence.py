@@ -13,6 +13,8 @@ from medcoder_desktop.paths import resource
 FEATURES = (
     "score", "d", "q", "margin", "top", "mentions", "assessment", "historical", "uncertain",
     "billable", "words", "llm_chose", "llm_rejected",
+    # beside the note's diagnosis list (outpatient, Section IV) and symptom codes: refit on both kinds of notes
+    "listed", "unlisted", "symptom",
 )
 
 

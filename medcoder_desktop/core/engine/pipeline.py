@@ -13,6 +13,8 @@ from typing import TYPE_CHECKING, Literal
 
 from pydantic import BaseModel, Field
 
+from medcoder_desktop.core.conventions import apply_conventions
+from medcoder_desktop.core.conventions.section_iv import diagnosis_statements
 from medcoder_desktop.core.dictionary import Dictionary
 from medcoder_desktop.core.engine.confidence import Calibration, load_calibration
 from medcoder_desktop.core.engine.adjudicate import Cancelled, Choice
@@ -92,7 +94,7 @@ def suggest_events(
         per_mention = _external_causes_with_injuries_only(per_mention)
     t_retrieval = (time.perf_counter() - t0) * 1000
     calib = load_calibration(model_sha256 if adjudicate is not None else None)
-    suggestions = build(dictionary, per_mention, encounter, {}, calib, preferences)
+    suggestions = build(dictionary, per_mention, encounter, {}, calib, preferences, note=note)
     yield SuggestEvent(kind="candidates", suggestions=suggestions,
                        stats={"retrieval_ms": round(t_retrieval, 1), "mentions": len(per_mention),
                               "dropped_by_context": dropped})
@@ -118,8 +120,8 @@ def suggest_events(
                 continue
             choices[i] = choice
             yield SuggestEvent(kind="refined",
-                               suggestions=build(dictionary, per_mention, encounter, choices, calib, preferences))
-    final = build(dictionary, per_mention, encounter, choices, calib, preferences)
+                               suggestions=build(dictionary, per_mention, encounter, choices, calib, preferences, note=note))
+    final = build(dictionary, per_mention, encounter, choices, calib, preferences, note=note)
     yield SuggestEvent(kind="done", suggestions=final, warnings=warnings,
                        stats={"total_ms": round((time.perf_counter() - t0) * 1000, 1),
                               "retrieval_ms": round(t_retrieval, 1), "mentions": len(per_mention),
@@ -156,9 +158,10 @@ def _features(c: Candidate, *, chosen: bool = False, rejected: bool = False) -> 
 
 def build(dictionary: Dictionary, per_mention: list[list[Candidate]], encounter: Encounter,
           choices: dict[int, Choice], calib: Calibration | None = None,
-          preferences: PreferenceRanker | None = None) -> list[Suggestion]:
+          preferences: PreferenceRanker | None = None, note: str = "") -> list[Suggestion]:
     """Aggregate candidates by code, apply the model's choices, deduplicate, score, apply the organization's
-    preferences (learned shifts and rules, after confidence: see core/preferences/ranking.py) and rank."""
+    preferences (learned shifts and rules, after confidence: see core/preferences/ranking.py), then the
+    tabular conventions and setting rules (core/conventions), and rank."""
     calib = calib or load_calibration()
     by_code: dict[tuple[str, str], dict] = {}
     for i, cands in enumerate(per_mention):
@@ -180,11 +183,13 @@ def build(dictionary: Dictionary, per_mention: list[list[Candidate]], encounter:
                     if chosen and choice and choice.reason:
                         agg["reason"] = choice.reason
     parents = _codes_with_descendants(by_code)
+    statements = diagnosis_statements(note) if note else ()
     out: list[Suggestion] = []
     for (system, code), agg in by_code.items():
         if (system, code.replace(".", "")) in parents:
             continue  # a specific code beats its own parent
         agg["x"]["mentions"] = min(agg["mentions"], 4) / 4
+        agg["x"].update(_list_features(system, code, agg["evidence"], statements, encounter))
         conf = calib.confidence(agg["x"])
         c: Candidate = agg["best"]
         out.append(Suggestion(
@@ -197,8 +202,18 @@ def build(dictionary: Dictionary, per_mention: list[list[Candidate]], encounter:
     out = _site_beats_unspecified_site(out)
     if preferences is not None:
         out = preferences.apply(out, encounter, calib.threshold)
+    out = apply_conventions(dictionary, out, note, encounter, calib.threshold)
     out.sort(key=lambda s: (-s.confidence, s.evidence[0].start if s.evidence else 0))
     return out
+
+
+def _list_features(system: str, code: str, evidence: list[Evidence], statements, encounter: Encounter) -> dict:
+    """Where the code stands beside the note's diagnosis list (core/conventions/section_iv.py): on it, off it in
+    an outpatient note that has one, and whether it is a symptom (chapter 18)."""
+    listed = any(a <= e.start and e.end <= b for e in evidence for a, b in statements)
+    return {"listed": float(listed),
+            "unlisted": float(bool(statements) and encounter.setting == "outpatient" and not listed),
+            "symptom": float(system == "ICD-10-CM" and code.startswith("R"))}
 
 
 def _neoplasm_kind(code: str) -> str | None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
@@ -39,6 +40,33 @@ def systems_for(encounter: Encounter, available: set[str]) -> set[str]:
     return (DIAGNOSES | PROCEDURES[encounter.setting]) & available
 
 
+def _forms(text: str) -> set[str]:
+    """Words of a wording, singular ("gouts" = "gout"), lower-cased."""
+    out = set()
+    for w in re.findall(r"[a-z0-9]+", text.lower()):
+        out.add(w[:-2] if w.endswith("es") and len(w) > 4 else w[:-1] if w.endswith("s") and len(w) > 3 else w)
+    return out
+
+
+def _word_said(dictionary: Dictionary, row: tuple, word: str) -> bool:
+    """A mention of one word supports a code only when that very word (or its plural) is in the code's title or
+    one of its Index paths: stemming and spelling tolerance must not turn "personal" into "personality",
+    "deformed" into "deformity" or "h" into "Hartnup"."""
+    system, code, title = row[:3]
+    said = _forms(word)
+    if not said or said & _forms(title):
+        return bool(said)
+    if system != "ICD-10-CM":
+        return False
+    terms = dictionary.db.execute(
+        "select term from index_terms where system = ? and code in (?, ?) limit 200",
+        [system, code, code + "-"]).fetchall()
+    notes = dictionary.db.execute(
+        "select text from notes where system = ? and code = ? and kind in ('inclusion_term', 'includes')",
+        [system, code]).fetchall()
+    return any(said & _forms(t) for (t,) in terms + notes)
+
+
 def candidates_for(dictionary: Dictionary, note: str, mention: Mention, systems: set[str],
                    fits: Callable[[str, str, str], bool] | None = None) -> list[Candidate]:
     """The codes a mention supports: the best hit, and further hits that cover other words of it.
@@ -60,6 +88,9 @@ def candidates_for(dictionary: Dictionary, note: str, mention: Mention, systems:
         if r.d < MIN_DOC_COVERAGE:
             continue
         hit_slots = engine.matched(slots, r.doc)
+        if len(hit_slots) == 1 and not _word_said(dictionary, rows[r.code_rowid], note[
+                mention.start + hit_slots[0].start:mention.start + hit_slots[0].end]):
+            continue
         ids = {id(s) for s in hit_slots}
         # A later hit must bring words of its own: else it is a rival reading of the same words.
         rival = any(ids <= c for c in covered)

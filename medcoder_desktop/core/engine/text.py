@@ -43,7 +43,8 @@ _SENTENCE_END = re.compile(r"(?<!\bDr)(?<!\bMr)(?<!\bMs)(?<!\bvs)(?<!\be\.g)(?<!
 _LIST_ITEM = re.compile(r"[ \t]*(?:\d{1,2}[.)]|[-*•#>])\s")
 _CLAUSE_SPLIT = re.compile(
     r"[,;:\[\]]|\s-\s|\s(?:and|or|but|then|although|however|whereas|while|which|who|after|before|"
-    r"because|since|so|nor)\s|\b(?:compatible with|consistent with|secondary to|due to)\b",
+    r"because|since|so|nor)\s|\b(?:compatible with|consistent with|secondary to|due to)\b|"
+    r"\s(?=without\s(?!complications?\b|foreign body\b))",  # what follows "without" is negated on its own
     re.I,
 )
 
@@ -51,8 +52,10 @@ _CLAUSE_SPLIT = re.compile(
 _TRIGGERS: list[tuple[str, str, str]] = [
     (r"\bno\b|\bnot\b|\bnever\b|\bdenie[sd]\b|\bdeny\b|\bnegative for\b|\bfree of\b|\babsence of\b|"
      r"\bno (?:evidence|signs?|history) of\b|\bruled out\b|\brules out\b|\bwithout (?:evidence|signs?) of\b|"
-     r"\bresolved\b", "negated", "pre"),
-    (r"\b(?:was|were|is|are|been) (?:ruled out|excluded|negative|absent|normal)\b|\bunlikely\b", "negated", "post"),
+     r"\bresolved\b|\bneither\b|\bwithout\b(?!\s+(?:complications?|foreign body)\b)", "negated", "pre"),
+    (r"\b(?:was|were|is|are|been) (?:ruled out|excluded|negative|absent|normal)\b|\bunlikely\b|"
+     r"\b(?:is |are |was |were )?within normal limits\b|\bwnl\b|\b(?:is |are |was |were )?unremarkable\b",
+     "negated", "post"),
     (r"\bpossible\b|\bpossibly\b|\bprobable\b|\bprobably\b|\bsuspected\b|\bsuspect(?:ed)?\b|\bsuspicion of\b|"
      r"\blikely\b|\bquestionable\b|\brule out\b|\br/o\b|\bdifferential\b|\bversus\b|\bvs\.?|"
      r"\bconcern for\b|\bcompatible with\b|\bconsistent with\b|\bsuggestive of\b|\bmay (?:be|have)\b|"

@@ -1,0 +1,74 @@
+"""History is not a current condition (guidelines I.C.21.c.4, IV.J): "history of basal cell carcinoma" is the
+personal-history code Z85.828, not C44.91, which says the cancer is there now.
+
+In an outpatient visit note with a diagnosis list (see section_iv), a shown code whose every piece of evidence
+follows "history of" / "h/o" / "hx of" (a personal history, not the
+"past medical history" heading of chronic conditions, which are current) and is not on the assessment's
+diagnosis list becomes the personal-history code (Z85-Z87, Z92) the dictionary finds for it; where there is none,
+it is not suggested. The reasoning says which.
+"""
+
+from __future__ import annotations
+
+import re
+
+from medcoder_desktop.core.conventions.context import Context, is_cm, with_reason
+from medcoder_desktop.core.conventions.section_iv import diagnosis_statements, in_statement
+from medcoder_desktop.core.conventions.tabular import SYSTEM
+from medcoder_desktop.core.models import Suggestion
+
+_HISTORY_OF = re.compile(r"(?<!medical )(?<!surgical )(?<!family )(?<!social )\b(?:history of|h/o|hx of)\s+"
+                         r"(?:(?:a|an|the|his|her|prior|previous|remote)\s+)?[^.;\n]{0,40}$", re.I)
+RULE = "history"
+PERSONAL_HISTORY = ("Z85", "Z86", "Z87", "Z92")
+
+
+_LEAD = re.compile(r"(?:(?:of|the|a|an)\s+)+", re.I)
+
+
+def _follows_history_of(note: str, start: int, text: str) -> bool:
+    lead = _LEAD.match(text)  # evidence may begin with the "of" of "history of"
+    return bool(_HISTORY_OF.search(note[max(0, start - 80):start] + (lead.group(0) if lead else "")))
+
+
+def _only_history(ctx: Context, s: Suggestion) -> bool:
+    return bool(s.evidence) and all(_follows_history_of(ctx.note, e.start, e.text) for e in s.evidence)
+
+
+def personal_history_code(ctx: Context, s: Suggestion) -> tuple[str, str] | None:
+    words = " ".join(e.text for e in s.evidence[:1])
+    for query in (f"personal history of {words}", f"personal history of {s.title}"):
+        try:
+            hits = ctx.tab.dictionary.search(query[:300], limit=10, systems={SYSTEM})
+        except Exception:  # a query the search refuses finds nothing
+            continue
+        for h in hits:
+            if h.billable and h.code.startswith(PERSONAL_HISTORY) and h.score >= 0.5:
+                return h.code, h.title
+    return None
+
+
+def apply(suggestions: list[Suggestion], ctx: Context) -> list[Suggestion]:
+    statements = diagnosis_statements(ctx.note)
+    if ctx.encounter.setting != "outpatient" or not statements:
+        return suggestions  # a visit note's rule (Section IV): case reports and stays record the history as coded
+    have = {s.code for s in suggestions if s.suggested}
+    out: list[Suggestion] = []
+    converted: set[str] = set()
+    for s in suggestions:
+        if not (is_cm(s) and s.suggested and not s.code.startswith("Z") and _only_history(ctx, s)
+                and not in_statement(s, statements)):
+            out.append(s)
+            continue
+        found = personal_history_code(ctx, s)
+        if found and found[0] not in have:
+            have.add(found[0])
+            converted.add(found[0])
+            out.append(with_reason(s, f"Documented as history, not as a current condition: the personal-history "
+                                      f"code {found[0]}, not {s.code}.", code=found[0], title=found[1]))
+        else:
+            ctx.removed.append((s.code, "history: not a current condition"))
+            out.append(with_reason(s, "Documented as history, not as a current condition: not suggested.",
+                                   suggested=False, held_back=RULE))
+    # the personal-history code, found on its own below the threshold, is now this one
+    return [s for s in out if not (s.code in converted and "personal-history code" not in s.reasoning)]
