@@ -110,14 +110,7 @@ def build_claim(suggestions: list[Suggestion], encounter: Encounter, note: str, 
 
     result: dict[str, DrgImpact] = {}
     if setting == "inpatient" and claim.principal is not None:
-        engine = engine or MsdrgEngine.shared()
-        req = request_for(claim, day, dictionary)
-        outcome = engine.group(req)
-        claim.drg, claim.edits, claim.conversions = outcome.drg, outcome.edits, outcome.conversions
-        claim.warnings.extend(outcome.warnings)
-        claim.principal.severity = outcome.principal_severity
-        for code, res in zip(claim.secondary, outcome.secondary):
-            code.severity, code.cc_excluded, code.hac = res.severity, res.cc_excluded, res.hac
+        engine, req = _group_into(claim, day, dictionary, engine)
         result = impacts(engine, req, claim, [s for s in pool if s.system in ("ICD-10-CM", "ICD-10-PCS")],
                          note, section_of)
     return claim, result
@@ -197,13 +190,21 @@ def group_input(inp: ClaimInput, dictionary=None, *, engine: MsdrgEngine | None 
     claim.principal = code(inp.principal, poa=inp.principal_poa)
     claim.secondary = [code(c, poa=p) for c, p in inp.secondary]
     claim.procedures = [code(c, "ICD-10-PCS") for c in inp.procedures]
+    engine, req = _group_into(claim, day, dictionary, engine)
+    impacts(engine, req, claim, [], "", lambda _pos: "body")
+    return claim
+
+
+def _group_into(claim, day, dictionary, engine):
+    """Group ``claim`` (which has a principal) and write the DRG, edits and each code's severity into it.
+
+    Returns the engine and the grouping request, for the DRG impacts."""
     engine = engine or MsdrgEngine.shared()
     req = request_for(claim, day, dictionary)
     outcome = engine.group(req)
     claim.drg, claim.edits, claim.conversions = outcome.drg, outcome.edits, outcome.conversions
     claim.warnings.extend(outcome.warnings)
     claim.principal.severity = outcome.principal_severity
-    for c, res in zip(claim.secondary, outcome.secondary):
-        c.severity, c.cc_excluded, c.hac = res.severity, res.cc_excluded, res.hac
-    impacts(engine, req, claim, [], "", lambda _pos: "body")
-    return claim
+    for code, res in zip(claim.secondary, outcome.secondary):
+        code.severity, code.cc_excluded, code.hac = res.severity, res.cc_excluded, res.hac
+    return engine, req
