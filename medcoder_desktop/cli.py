@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import sys
 from pathlib import Path
 from typing import Any
 
 from medcoder_desktop import __version__
+from medcoder_desktop.cli_output import ProgressPrinter, emit, open_service, say
 from medcoder_desktop.cli_claim import add_encounter_options, add_group_command, print_claim
 from medcoder_desktop.cli_model import add_model_commands
 from medcoder_desktop.cli_prefs import add_prefs_commands
@@ -20,37 +20,10 @@ IMPORT_KINDS = ("hcpcs", "cpt", "icd10cm-index", "icd10cm-drug", "icd10cm-neopla
                 "icd10cm-tabular")
 
 
-def _service(model: str | None = None):
-    from medcoder_desktop.core.service import CodingService
-
-    return CodingService(model=model)
-
-
-def _emit(obj: Any) -> None:
-    if hasattr(obj, "model_dump"):
-        obj = obj.model_dump(mode="json")
-    sys.stdout.write(json.dumps(obj, indent=2, ensure_ascii=False) + "\n")
-
-
-class _Progress:
-    """Progress lines on stderr, so that --json output on stdout stays one document."""
-
-    def __init__(self) -> None:
-        self.last = ""
-
-    def __call__(self, stage: str, fraction: float) -> None:
-        if sys.stderr is None:  # windowed frozen builds
-            return
-        if stage != self.last:
-            self.last = stage
-            sys.stderr.write(f"[{fraction:4.0%}] {stage}\n")
-            sys.stderr.flush()
-
-
 def cmd_codes_build(args: argparse.Namespace) -> int:
-    report = _service().build_dictionary(force=args.force, progress=_Progress())
+    report = open_service().build_dictionary(force=args.force, progress=ProgressPrinter())
     if args.json:
-        _emit(report)
+        emit(report)
     else:
         print(f"Dictionary ready: {report.path}")
         for system, s in report.systems.items():
@@ -59,11 +32,11 @@ def cmd_codes_build(args: argparse.Namespace) -> int:
 
 
 def cmd_codes_stats(args: argparse.Namespace) -> int:
-    service = _service()
+    service = open_service()
     stats = service.stats()
     years = service.icd10cm_years()
     if args.json:
-        _emit({"systems": {k: v.model_dump(include={"version", "codes", "billable", "source", "index_terms"})
+        emit({"systems": {k: v.model_dump(include={"version", "codes", "billable", "source", "index_terms"})
                            for k, v in stats.items()}, "icd10cm_years": years})
     else:
         for system, s in stats.items():
@@ -74,9 +47,9 @@ def cmd_codes_stats(args: argparse.Namespace) -> int:
 
 
 def cmd_codes_show(args: argparse.Namespace) -> int:
-    detail = _service().show(args.code)
+    detail = open_service().show(args.code)
     if args.json:
-        _emit(detail)
+        emit(detail)
         return 0
     print(f"{detail.code}  {detail.title}")
     print(f"  {detail.system} {detail.version} · {'billable' if detail.billable else 'not billable (header)'}"
@@ -98,9 +71,9 @@ def cmd_codes_show(args: argparse.Namespace) -> int:
 
 def cmd_codes_search(args: argparse.Namespace) -> int:
     systems = set(args.system) if args.system else None
-    hits = _service().search(" ".join(args.query), limit=args.limit, systems=systems)
+    hits = open_service().search(" ".join(args.query), limit=args.limit, systems=systems)
     if args.json:
-        _emit([h.model_dump(include={"code", "system", "title", "billable", "score"}) for h in hits])
+        emit([h.model_dump(include={"code", "system", "title", "billable", "score"}) for h in hits])
         return 0
     if not hits:
         print("No matching codes.")
@@ -113,10 +86,10 @@ def cmd_codes_search(args: argparse.Namespace) -> int:
 
 
 def cmd_codes_import(args: argparse.Namespace) -> int:
-    report = _service().import_codes(args.kind, Path(args.file), version=args.year or args.version,
-                                     progress=_Progress())
+    report = open_service().import_codes(args.kind, Path(args.file), version=args.year or args.version,
+                                     progress=ProgressPrinter())
     if args.json:
-        _emit(report)
+        emit(report)
     else:
         print(f"Imported {report.added} {report.system} entries from {report.file} ({report.kind}); "
               f"{report.skipped} skipped.")
@@ -134,8 +107,8 @@ def _model_warnings(service) -> list[str]:
 
 
 def cmd_eval(args: argparse.Namespace) -> int:
-    service = _service(args.model)
-    service.runtime(progress=_Progress())
+    service = open_service(args.model)
+    service.runtime(progress=ProgressPrinter())
     _model_warnings(service)
     result = service.evaluate(Path(args.gold), limit=args.limit, setting=args.setting)
     report = None
@@ -144,9 +117,9 @@ def cmd_eval(args: argparse.Namespace) -> int:
 
         report = write_report(result, Path(args.out), title=f"medcoder eval: {Path(args.gold).name}")
     for w in result.warnings:
-        _say(f"medcoder: warning: {w}")
+        say(f"medcoder: warning: {w}")
     if args.json:
-        _emit(result)
+        emit(result)
     else:
         print(f"{result.n} items, mode {result.mode}")
         print(f"  top-1 {result.top1:.3f}   recall@5 {result.recall_at_5:.3f}   recall@10 {result.recall_at_10:.3f}")
@@ -163,8 +136,8 @@ def cmd_suggest(args: argparse.Namespace) -> int:
     from medcoder_desktop.core.notefile import read_note, read_note_stream
 
     note = read_note_stream(sys.stdin.buffer) if args.file == "-" else read_note(Path(args.file))
-    service = _service(args.model)
-    service.runtime(progress=_Progress())
+    service = open_service(args.model)
+    service.runtime(progress=ProgressPrinter())
     encounter = Encounter(setting=args.setting, age=args.age, sex=args.sex, date_of_service=args.date,
                           discharge_status=args.discharge_status)
     suggestions, timings = service.suggest(note, encounter)
@@ -172,7 +145,7 @@ def cmd_suggest(args: argparse.Namespace) -> int:
     info = service.info()
     warnings = _model_warnings(service) + service.last_warnings + claim.warnings
     if args.json:
-        _emit({
+        emit({
             "suggestions": [{**s.model_dump(include={"code", "system", "title", "confidence", "reasoning", "evidence",
                                                      "billable", "context", "suggested", "source"}),
                              "drg_impact": impacts[s.code].model_dump(mode="json") if s.code in impacts else None}
@@ -203,7 +176,7 @@ def cmd_suggest(args: argparse.Namespace) -> int:
 def cmd_demo(args: argparse.Namespace) -> int:
     from medcoder_desktop.demo import run_demo
 
-    return run_demo(_service(getattr(args, "model", None)), progress=_Progress())
+    return run_demo(open_service(getattr(args, "model", None)), progress=ProgressPrinter())
 
 
 def positive_int(text: str) -> int:
@@ -329,17 +302,12 @@ def main(argv: list[str] | None = None) -> int:
     try:
         return args.func(args)
     except KeyboardInterrupt:
-        _say("medcoder: interrupted")
+        say("medcoder: interrupted")
         return 130
     except BrokenPipeError:
         return 0
     except Exception as exc:  # noqa: BLE001 - no traceback ever reaches a user: one line and an exit code
         return _fail(exc)
-
-
-def _say(line: str) -> None:
-    if sys.stderr is not None:
-        print(line, file=sys.stderr)
 
 
 def _fail(exc: Exception) -> int:
@@ -348,11 +316,11 @@ def _fail(exc: Exception) -> int:
 
     err = user_error(exc)
     if err is not None:
-        _say(f"medcoder: {' '.join(str(err).split())}")
+        say(f"medcoder: {' '.join(str(err).split())}")
         return err.exit_code
     if os.environ.get("MEDCODER_DEBUG"):
         raise exc
-    _say(f"medcoder: internal error ({type(exc).__name__}); please report it. MEDCODER_DEBUG=1 shows the details.")
+    say(f"medcoder: internal error ({type(exc).__name__}); please report it. MEDCODER_DEBUG=1 shows the details.")
     return 70
 
 

@@ -8,6 +8,7 @@ import sys
 
 from pydantic import ValidationError
 
+from medcoder_desktop.cli_output import emit, open_service
 from medcoder_desktop.errors import InvalidInputError
 
 POA_CHOICES = ("Y", "N", "U", "W", "1")
@@ -43,7 +44,6 @@ def add_encounter_options(p: argparse.ArgumentParser, *, required: bool = False)
 
 
 def cmd_group(args: argparse.Namespace) -> int:
-    from medcoder_desktop.cli import _emit, _service
     from medcoder_desktop.core.claim.models import ClaimInput
 
     pdx, pdx_poa = _code_poa(args.pdx)
@@ -54,9 +54,9 @@ def cmd_group(args: argparse.Namespace) -> int:
     except ValidationError as exc:
         first = exc.errors()[0]
         raise InvalidInputError(f"The claim cannot be grouped: {'.'.join(map(str, first['loc']))}: {first['msg']}.") from None
-    claim = _service("none").group(inp)
+    claim = open_service("none").group(inp)
     if args.json:
-        _emit(group_json(claim))
+        emit(group_json(claim))
         return 0
     print_claim(claim)
     for w in claim.warnings:

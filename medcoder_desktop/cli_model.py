@@ -7,10 +7,10 @@ JSON document goes to stdout; download progress goes to stderr.
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 from typing import Any
 
+from medcoder_desktop.cli_output import ProgressPrinter, emit, open_service, say
 from medcoder_desktop.errors import ModelError
 
 
@@ -23,25 +23,6 @@ def _manager():
     return ModelManager(paths, load_settings(paths))
 
 
-def _emit(obj: Any) -> None:
-    sys.stdout.write(json.dumps(obj, indent=2, ensure_ascii=False) + "\n")
-
-
-class _DownloadProgress:
-    """Progress on stderr: a line each time a stage starts or another 10 % is done."""
-
-    def __init__(self) -> None:
-        self.stage, self.tenth = "", -1
-
-    def __call__(self, stage: str, fraction: float) -> None:
-        tenth = int(fraction * 10)
-        if sys.stderr is None or (stage == self.stage and tenth == self.tenth):
-            return
-        self.stage, self.tenth = stage, tenth
-        sys.stderr.write(f"[{fraction:4.0%}] {stage}\n")
-        sys.stderr.flush()
-
-
 def _mb(size: int) -> str:
     return f"{size / 1e6:,.0f} MB"
 
@@ -49,9 +30,9 @@ def _mb(size: int) -> str:
 def cmd_model_pull(args: argparse.Namespace) -> int:
     from medcoder_desktop.core.engine.model_manager import DEFAULT_FILE, DEFAULT_REPO
 
-    info = _manager().pull(args.repo or DEFAULT_REPO, args.file or DEFAULT_FILE, progress=_DownloadProgress())
+    info = _manager().pull(args.repo or DEFAULT_REPO, args.file or DEFAULT_FILE, progress=ProgressPrinter())
     if args.json:
-        _emit(info.model_dump())
+        emit(info.model_dump())
     else:
         print(f"Downloaded {info.name} ({_mb(info.size)}) to {info.path}\n  sha256 {info.sha256}")
     return 0
@@ -60,7 +41,7 @@ def cmd_model_pull(args: argparse.Namespace) -> int:
 def cmd_model_import(args: argparse.Namespace) -> int:
     info = _manager().import_file(args.file)
     if args.json:
-        _emit(info.model_dump())
+        emit(info.model_dump())
     else:
         print(f"Imported {info.name} ({_mb(info.size)}) to {info.path}\n  sha256 {info.sha256}")
     return 0
@@ -77,7 +58,7 @@ def cmd_model_list(args: argparse.Namespace) -> int:
 
     runtime = runtime_info()
     if args.json:
-        _emit({"models": [m.model_dump() for m in models],
+        emit({"models": [m.model_dump() for m in models],
                "active": {"path": str(active) if active else None, "source": source},
                "runtime": runtime})
         return 0
@@ -99,7 +80,7 @@ def cmd_model_verify(args: argparse.Namespace) -> int:
     results = _manager().verify(args.name, run_check=True)
     ok = all(r.status == "ok" for r in results)
     if args.json:
-        _emit({"ok": ok, "results": [r.model_dump() for r in results]})
+        emit({"ok": ok, "results": [r.model_dump() for r in results]})
     else:
         if not results:
             print("No models to verify.")

@@ -7,18 +7,12 @@ JSON document goes to stdout; progress and import warnings go to stderr.
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 from pathlib import Path
 from typing import Any
 
+from medcoder_desktop.cli_output import ProgressPrinter, emit, open_service, say
 from medcoder_desktop.errors import PreferencesError
-
-
-def _service():
-    from medcoder_desktop.core.service import CodingService
-
-    return CodingService(model="none")
 
 
 def _keys():
@@ -28,41 +22,17 @@ def _keys():
     return KeyRing(AppPaths.default())
 
 
-def _emit(obj: Any) -> None:
-    if hasattr(obj, "model_dump"):
-        obj = obj.model_dump(mode="json")
-    elif isinstance(obj, list):
-        obj = [o.model_dump(mode="json") if hasattr(o, "model_dump") else o for o in obj]
-    sys.stdout.write(json.dumps(obj, indent=2, ensure_ascii=False) + "\n")
-
-
-def _err(line: str) -> None:
-    if sys.stderr is not None:
-        print(line, file=sys.stderr)
-
-
-class _Progress:
-    def __init__(self) -> None:
-        self.tenth = -1
-
-    def __call__(self, stage: str, fraction: float) -> None:
-        if sys.stderr is not None and int(fraction * 10) != self.tenth:
-            self.tenth = int(fraction * 10)
-            sys.stderr.write(f"[{fraction:4.0%}] {stage}\n")
-            sys.stderr.flush()
-
-
 def cmd_learn(args: argparse.Namespace) -> int:
-    service = _service()
+    service = open_service()
     reports = []
     if args.gold:
-        reports.append(service.learn_preferences(Path(args.gold), progress=_Progress()))
+        reports.append(service.learn_preferences(Path(args.gold), progress=ProgressPrinter()))
     if args.workspace:
         reports.append(service.learn_from_workspace())
     if not reports:
         raise PreferencesError("Give a gold JSONL file to learn from, or --workspace to learn from the decisions.")
     if args.json:
-        _emit(reports[0] if len(reports) == 1 else reports)
+        emit(reports[0] if len(reports) == 1 else reports)
         return 0
     for r in reports:
         again = " (replacing what was learned from it before)" if r.replaced_previous else ""
@@ -72,9 +42,9 @@ def cmd_learn(args: argparse.Namespace) -> int:
 
 
 def cmd_show(args: argparse.Namespace) -> int:
-    summary = _service().preferences()
+    summary = open_service().preferences()
     if args.json:
-        _emit(summary)
+        emit(summary)
         return 0
     if not summary.stored:
         print(f"No organization preferences yet ({summary.path}). Learn some with `medcoder prefs learn GOLD.jsonl`, "
@@ -114,9 +84,9 @@ def _print_rules(rules) -> None:
 
 
 def cmd_export(args: argparse.Namespace) -> int:
-    report = _service().export_preferences(Path(args.file), organization=args.organization, author=args.author)
+    report = open_service().export_preferences(Path(args.file), organization=args.organization, author=args.author)
     if args.json:
-        _emit(report)
+        emit(report)
     else:
         c = report.counts
         print(f"Wrote {report.path} ({report.bytes / 1024:,.0f} KB) for {report.organization}: {c['rules']} rules, "
@@ -126,19 +96,19 @@ def cmd_export(args: argparse.Namespace) -> int:
 
 
 def cmd_import(args: argparse.Namespace) -> int:
-    report = _service().import_preferences(Path(args.file), trust_signer=args.trust_signer)
+    report = open_service().import_preferences(Path(args.file), trust_signer=args.trust_signer)
     if report.signer_newly_trusted:
-        _err(f"Now trusting the pack's signer, fingerprint {report.signer}: compare it with the administrator's "
+        say(f"Now trusting the pack's signer, fingerprint {report.signer}: compare it with the administrator's "
              "(`medcoder prefs key list` on their workstation).")
     for line in report.conflicts:
-        _err(f"conflict: {line}")
+        say(f"conflict: {line}")
     if report.unknown_codes:
-        _err(f"skipped {len(report.unknown_codes)} codes this workstation's code sets lack: "
+        say(f"skipped {len(report.unknown_codes)} codes this workstation's code sets lack: "
              + ", ".join(report.unknown_codes[:50]) + (" ..." if len(report.unknown_codes) > 50 else ""))
     for line in report.warnings:
-        _err(f"warning: {line}")
+        say(f"warning: {line}")
     if args.json:
-        _emit(report)
+        emit(report)
         return 0
     print(f"Imported {report.organization}'s preferences ({report.created}, by {report.author}): "
           f"{len(report.rules_added)} rules added, {report.rules_already_present} already present, "
@@ -148,26 +118,26 @@ def cmd_import(args: argparse.Namespace) -> int:
 
 
 def cmd_rule_add(args: argparse.Namespace) -> int:
-    rule = _service().add_rule(args.kind, args.code, over=args.over, add=args.with_code,
+    rule = open_service().add_rule(args.kind, args.code, over=args.over, add=args.with_code,
                                setting=args.setting, payer=args.payer)
     if args.json:
-        _emit(rule)
+        emit(rule)
     else:
         print(f"Rule {rule.id}: {rule.describe()}")
     return 0
 
 
 def cmd_rule_list(args: argparse.Namespace) -> int:
-    rules = _service().preferences().rules
+    rules = open_service().preferences().rules
     if args.json:
-        _emit(rules)
+        emit(rules)
     else:
         _print_rules(rules)
     return 0
 
 
 def cmd_rule_remove(args: argparse.Namespace) -> int:
-    rule = _service().remove_rule(args.id)
+    rule = open_service().remove_rule(args.id)
     print(f"Removed rule {rule.id}: {rule.describe()}")
     return 0
 
@@ -191,7 +161,7 @@ def cmd_key_list(args: argparse.Namespace) -> int:
     own = ring.own() if ring.has_signing_key() else None
     trusted = ring.trusted()
     if args.json:
-        _emit({"signing_key": own.fingerprint if own else None, "trusted": [k.model_dump() for k in trusted]})
+        emit({"signing_key": own.fingerprint if own else None, "trusted": [k.model_dump() for k in trusted]})
         return 0
     print(f"Signing key: {own.fingerprint if own else 'none (this workstation cannot export packs)'}")
     print("Trusted keys:" if trusted else "Trusted keys: none")

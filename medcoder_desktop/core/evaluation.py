@@ -8,6 +8,7 @@ from collections.abc import Callable, Sequence
 
 from pydantic import BaseModel, Field
 
+from medcoder_desktop.core.codes import undotted
 from medcoder_desktop.core.models import GoldItem
 from medcoder_desktop.errors import CodeNotFoundError
 
@@ -87,10 +88,6 @@ def category(code: str) -> str:
     return code.replace(".", "")[:3].upper()
 
 
-def _norm(code: str) -> str:
-    return code.replace(".", "").upper()
-
-
 def calibration(pairs: Sequence[tuple[float, bool]], bins: int = CALIBRATION_BINS) -> Calibration:
     """Reliability bins, ECE and Brier score of (score, correct) pairs; scores are clipped to [0, 1]."""
     count, conf, hits = [0] * bins, [0.0] * bins, [0] * bins
@@ -157,15 +154,15 @@ def evaluate(
     start = time.perf_counter()
     for item in items:
         gold_codes = [c.strip().upper() for c in item.codes + item.procedures]
-        gold = {_norm(c) for c in gold_codes}
+        gold = {undotted(c) for c in gold_codes}
         ranked = rank(item)
         invalid += sum(1 for c, _ in ranked if not is_valid(c))
-        ranked_n = [_norm(c) for c, _ in ranked]
+        ranked_n = [undotted(c) for c, _ in ranked]
         shown_codes = suggested(item, ranked)
-        shown = {_norm(c) for c in shown_codes}
+        shown = {undotted(c) for c in shown_codes}
         non_billable += sum(1 for c in shown_codes if is_valid(c) and not is_billable(c))
         for c in gold_codes + shown_codes:
-            shown_as.setdefault(_norm(c), c)
+            shown_as.setdefault(undotted(c), c)
         tp += len(shown & gold)
         fp += len(shown - gold)
         fn += len(gold - shown)
@@ -179,9 +176,9 @@ def evaluate(
         top1 += hit1
         r5 += len(gold & set(ranked_n[:5])) / len(gold) if gold else 0
         r10 += len(gold & set(ranked_n[:10])) / len(gold) if gold else 0
-        scored += [(score, _norm(c) in gold) for c, score in ranked]
+        scored += [(score, undotted(c) in gold) for c, score in ranked]
         source = item.source or "unknown"
-        scored_by_source[source] += [(score, _norm(c) in gold) for c, score in ranked]
+        scored_by_source[source] += [(score, undotted(c) in gold) for c, score in ranked]
         by_source[source].update(n=1, top1=hit1, top5=bool(gold & set(ranked_n[:5])),
                                  tp=len(shown & gold), fp=len(shown - gold), fn=len(gold - shown))
         records.append(ItemRecord(id=item.id, source=source, gold=gold_codes, suggested=list(shown_codes),

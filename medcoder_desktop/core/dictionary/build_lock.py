@@ -12,15 +12,15 @@ last complete file meanwhile.
 from __future__ import annotations
 
 import os
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
 from filelock import FileLock, Timeout
 
+from medcoder_desktop.core.progress import Progress
 from medcoder_desktop.errors import BusyError
 
-Progress = Callable[[str, float], None]
 
 
 def lock_wait_seconds() -> float:

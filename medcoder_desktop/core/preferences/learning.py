@@ -21,12 +21,12 @@ import time
 from collections import defaultdict
 from collections.abc import Callable, Iterable
 
+from medcoder_desktop.core.codes import undotted
 from medcoder_desktop.core.models import GoldItem, Suggestion
+from medcoder_desktop.core.progress import Progress
 from medcoder_desktop.core.preferences.model import LearnedSource, Tally
 from medcoder_desktop.core.preferences.privacy import MAX_WORDING_CHARS, MIN_WORDING_NOTES, Known, vocabulary_wording
-from medcoder_desktop.core.preferences.rules import plain
 
-Progress = Callable[[str, float], None]
 __all__ = ["MAX_WORDING_CHARS", "Learner", "learn_gold", "learn_workspace", "wording"]
 
 
@@ -37,7 +37,7 @@ def wording(text: str, known: Known | None = None) -> str:
 
 
 def category(code: str) -> str:
-    return plain(code)[:3]
+    return undotted(code)[:3]
 
 
 class Learner:
@@ -93,12 +93,12 @@ def learn_gold(items: Iterable[GoldItem], suggest: Callable[[GoldItem], list[Sug
         if item.kind != "note" or not item.text.strip():
             learner.skipped += 1
             continue
-        gold = {plain(c) for c in item.codes + item.procedures}
+        gold = {undotted(c) for c in item.codes + item.procedures}
         suggestions = suggest(item)
-        found = {plain(s.code) for s in suggestions}
-        missing = [c for c in item.codes + item.procedures if plain(c) not in found]
+        found = {undotted(s.code) for s in suggestions}
+        missing = [c for c in item.codes + item.procedures if undotted(c) not in found]
         for s in suggestions:
-            kept = plain(s.code) in gold
+            kept = undotted(s.code) in gold
             learner.observe(s, kept)
             if s.suggested and not kept:
                 for g in missing:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import base64
-import datetime as dt
 import hashlib
 import time
 from collections.abc import Callable
@@ -11,6 +10,8 @@ from functools import lru_cache
 from pathlib import Path
 
 from medcoder_desktop import __version__
+from medcoder_desktop.core.clock import now
+from medcoder_desktop.core.codes import undotted
 from medcoder_desktop.core.gold import read_gold
 from medcoder_desktop.core.models import Encounter, GoldItem, Suggestion
 from medcoder_desktop.core.preferences import learning
@@ -24,22 +25,14 @@ from medcoder_desktop.core.preferences.pack import (
     PackMetadata, PackPayload, build_pack, check_not_replayed, read_pack,
 )
 from medcoder_desktop.core.preferences.ranking import DEAD_ZONE, PreferenceRanker, smoothed_shift
-from medcoder_desktop.core.preferences.rules import check_consistent, check_rule_count, make_rule, plain
-from medcoder_desktop.core.preferences.signing import KeyRing, write_private
+from medcoder_desktop.core.preferences.rules import check_consistent, check_rule_count, make_rule
+from medcoder_desktop.core.preferences.signing import KeyRing, save_preferences_file
+from medcoder_desktop.core.progress import Progress, quiet
 from medcoder_desktop.core.preferences.store import PreferenceStore, file_digest
 from medcoder_desktop.errors import CodeNotFoundError, InvalidInputError, PreferencesError
 from medcoder_desktop.paths import AppPaths
 
-Progress = Callable[[str, float], None]
 SHOWN = 20
-
-
-def _quiet(stage: str, fraction: float) -> None:
-    pass
-
-
-def now() -> str:
-    return dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds")
 
 
 class PreferencesManager:
@@ -138,7 +131,7 @@ class PreferencesManager:
         return rule
 
     # -- learning ------------------------------------------------------------------------------
-    def learn_gold(self, path: Path, progress: Progress = _quiet) -> LearnReport:
+    def learn_gold(self, path: Path, progress: Progress = quiet) -> LearnReport:
         """Learn from coded notes (gold JSONL), retrieval only; learning the same file again replaces it."""
         from medcoder_desktop.core.engine.pipeline import suggest_events
 
@@ -155,7 +148,7 @@ class PreferencesManager:
             return events[-1].suggestions
 
         index = _code_index(d)
-        learner = learning.learn_gold(items, suggest, lambda code: index.get(plain(code)), len(items), progress,
+        learner = learning.learn_gold(items, suggest, lambda code: index.get(undotted(code)), len(items), progress,
                                       known=vocabulary(d))
         source_id = "gold:" + file_digest(Path(path))[:16]
         return self._keep(learner, source_id, "gold", Path(path).name, start)
@@ -200,7 +193,7 @@ class PreferencesManager:
             data.organization = organization
             sequence = data.issued.get(signer_fp, 0) + 1  # counted before writing: a failed write leaves a gap
             data.issued[signer_fp] = sequence
-        issued_at = dt.datetime.now(dt.timezone.utc).isoformat(timespec="microseconds")
+        issued_at = now("microseconds")
         meta = PackMetadata(organization=organization, author=author or resolve_user(None), created=now(),
                             issued_at=issued_at, sequence=sequence,
                             app_version=__version__, code_sets=self._dictionary().code_sets(), counts=_counts(data))
@@ -209,7 +202,7 @@ class PreferencesManager:
         payload = PackPayload(metadata=meta, rules=rules, sources=[sanitized(s, known) for s in data.sources.values()])
         blob, signer = build_pack(payload, self.keys)
         target = Path(path).expanduser().resolve()
-        write_private(target, blob)
+        save_preferences_file(target, blob)
         return ExportReport(path=str(target), organization=organization, author=meta.author,
                             signer=signer.fingerprint, bytes=len(blob), counts=meta.counts)
 
@@ -227,7 +220,7 @@ class PreferencesManager:
         index = _code_index(d)
 
         def exists(code: str) -> bool:
-            return index.get(plain(code)) == code
+            return index.get(undotted(code)) == code
 
         meta = payload.metadata
         report = PackImportReport(file=str(path), organization=meta.organization, author=meta.author,
@@ -249,7 +242,7 @@ class PreferencesManager:
 def _code_index(dictionary) -> dict[str, str]:
     """Every code of the dictionary's code sets, by its plain form (no dot, upper case): one query, where
     looking codes up one by one would scan the table for each."""
-    return {plain(code): code for (code,) in dictionary.db.execute("select code from codes")}
+    return {undotted(code): code for (code,) in dictionary.db.execute("select code from codes")}
 
 
 def _counts(data: PreferencesData) -> dict[str, int]:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from typing import Protocol
 
+from medcoder_desktop.core.codes import undotted
 from medcoder_desktop.core.models import Encounter
 from medcoder_desktop.core.preferences.model import Rule
 from medcoder_desktop.errors import PreferencesError
@@ -24,13 +25,9 @@ class CodeBook(Protocol):
     def default_billable(self, system: str, code: str) -> tuple[str, str] | None: ...
 
 
-def plain(code: str) -> str:
-    return code.replace(".", "").upper()
-
-
 def matches(pattern: str, code: str) -> bool:
     """Whether ``code`` is ``pattern`` or lies under it (E11 matches E11.65)."""
-    return plain(code).startswith(plain(pattern))
+    return undotted(code).startswith(undotted(pattern))
 
 
 def applies(rule: Rule, encounter: Encounter) -> bool:
@@ -121,7 +118,7 @@ def conflict(a: Rule, b: Rule) -> str | None:
 
 def self_contradiction(rule: Rule) -> str | None:
     """Why a rule contradicts itself ("prefer E11.65 over E11.65", "pair E11 with E11.9"), or None."""
-    if rule.kind == "prefer" and rule.over and plain(rule.over) == plain(rule.code):
+    if rule.kind == "prefer" and rule.over and undotted(rule.over) == undotted(rule.code):
         return f"“{rule.describe()}” replaces a code with itself"
     if rule.kind == "pair" and rule.add and matches(rule.code, rule.add):
         return f"“{rule.describe()}” adds a code that it is itself triggered by"

@@ -16,7 +16,6 @@ and ``prefs_trusted_keys.json`` (the trusted public keys). Exported public keys 
 from __future__ import annotations
 
 import base64
-import datetime as dt
 import hashlib
 import json
 from pathlib import Path
@@ -25,6 +24,7 @@ from typing import Any
 from pydantic import BaseModel, Field, ValidationError
 
 from medcoder_desktop.core import private_files
+from medcoder_desktop.core.clock import now
 from medcoder_desktop.errors import PreferencesError, StorageError
 from medcoder_desktop.paths import AppPaths
 
@@ -45,10 +45,6 @@ class TrustFile(BaseModel):
     keys: list[TrustedKey] = Field(default_factory=list)
 
 
-def now() -> str:
-    return dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds")
-
-
 def fingerprint(raw_public: bytes) -> str:
     return "sha256:" + hashlib.sha256(raw_public).hexdigest()
 
@@ -58,7 +54,7 @@ def canonical(obj: Any) -> bytes:
     return json.dumps(obj, sort_keys=True, separators=(",", ":"), ensure_ascii=True, allow_nan=False).encode("ascii")
 
 
-def write_private(path: Path, data: bytes) -> None:
+def save_preferences_file(path: Path, data: bytes) -> None:
     """Write ``data`` to ``path`` atomically, readable by its owner only (``core.private_files``).
 
     Raises:
@@ -122,7 +118,7 @@ class KeyRing:
         key = Ed25519PrivateKey.generate()
         pem = key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
                                 serialization.NoEncryption())
-        write_private(self.key_path, pem)
+        save_preferences_file(self.key_path, pem)
         return self.trust_raw(raw_public_key(key.public_key()), label or "this workstation's signing key")
 
     def signing_key(self):
@@ -159,7 +155,7 @@ class KeyRing:
 
         pem = self.signing_key().public_key().public_bytes(serialization.Encoding.PEM,
                                                            serialization.PublicFormat.SubjectPublicKeyInfo)
-        write_private(Path(path).expanduser().resolve(), pem)
+        save_preferences_file(Path(path).expanduser().resolve(), pem)
         return self.own()
 
     # -- trusted keys ----------------------------------------------------------------------------
@@ -222,4 +218,4 @@ class KeyRing:
 
     def _save(self, keys: list[TrustedKey]) -> None:
         self.paths.ensure()
-        write_private(self.trust_path, (TrustFile(keys=keys).model_dump_json(indent=2) + "\n").encode("utf-8"))
+        save_preferences_file(self.trust_path, (TrustFile(keys=keys).model_dump_json(indent=2) + "\n").encode("utf-8"))

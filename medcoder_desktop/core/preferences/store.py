@@ -22,7 +22,7 @@ from pathlib import Path
 from pydantic import ValidationError
 
 from medcoder_desktop.core.preferences.model import PreferencesData
-from medcoder_desktop.core.preferences.signing import write_private
+from medcoder_desktop.core.preferences.signing import save_preferences_file
 from medcoder_desktop.errors import PreferencesError
 from medcoder_desktop.paths import AppPaths
 
@@ -78,7 +78,7 @@ class PreferenceStore:
     def save(self, data: PreferencesData) -> None:
         with self._lock:
             self.paths.ensure()
-            write_private(self.path, data.model_dump_json().encode("utf-8"))
+            save_preferences_file(self.path, data.model_dump_json().encode("utf-8"))
 
     @contextmanager
     def transaction(self) -> Iterator[PreferencesData]:

@@ -10,6 +10,7 @@ from typing import Any
 
 from pydantic import BaseModel, Field
 
+from medcoder_desktop.core.clock import now
 from medcoder_desktop.errors import InvalidInputError
 
 POA_VALUES = ("Y", "N", "U", "W", "1")
@@ -57,7 +58,6 @@ class ClaimStore:
                            snapshot=json.loads(r["snapshot"]) if r["snapshot"] else None)
 
     def _save_claim(self, conn: sqlite3.Connection, rec: ClaimRecord) -> None:
-        from medcoder_desktop.core.workspace.store import now
 
         conn.execute(
             "insert into claims (encounter_id, sequence, poa, discharge_status, overrides, snapshot, updated_at) "
@@ -66,7 +66,7 @@ class ClaimStore:
             "snapshot = excluded.snapshot, updated_at = excluded.updated_at",
             [rec.encounter_id, json.dumps(rec.sequence), json.dumps(rec.poa, sort_keys=True), rec.discharge_status,
              json.dumps([o.model_dump() for o in rec.overrides]),
-             json.dumps(rec.snapshot, sort_keys=True) if rec.snapshot is not None else None, now()])
+             json.dumps(rec.snapshot, sort_keys=True) if rec.snapshot is not None else None, now("milliseconds")])
 
     def set_claim_sequence(self, encounter_id: str, sequence: list[str], *, action: str = "claim.move",
                            code: str | None = None) -> ClaimRecord:
@@ -115,7 +115,6 @@ class ClaimStore:
 
     def override_edit(self, encounter_id: str, edit: str, codes: list[str], reason: str) -> ClaimRecord:
         """Let the encounter be marked coded despite one edit; the reason is required and audited."""
-        from medcoder_desktop.core.workspace.store import now
 
         reason = (reason or "").strip()
         if not reason:
@@ -126,7 +125,7 @@ class ClaimStore:
             self._encounter_row(conn, encounter_id)
             rec = self._claim_row(conn, encounter_id)
             rec.overrides = [o for o in rec.overrides if not (o.edit == edit and sorted(o.codes) == sorted(codes))]
-            rec.overrides.append(EditOverride(edit=edit, codes=list(codes), reason=reason, user=self.user, at=now()))
+            rec.overrides.append(EditOverride(edit=edit, codes=list(codes), reason=reason, user=self.user, at=now("milliseconds")))
             self._save_claim(conn, rec)
             self._audit(conn, "claim.override", encounter_id=encounter_id,
                         detail={"edit": edit, "codes": list(codes), "reason": reason})

@@ -21,7 +21,7 @@ CSV_COLUMNS = ("encounter_id", "code", "system", "action", "user", "time", "repl
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
 
-def write_private(path: Path, text: str) -> None:
+def save_export(path: Path, text: str) -> None:
     """Write ``text`` to ``path`` atomically, readable by its owner only.
 
     Raises:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import datetime as dt
 import getpass
 import json
 import sqlite3
@@ -15,6 +14,8 @@ from typing import Any
 from pydantic import BaseModel, ValidationError
 
 from medcoder_desktop.core.engine.pipeline import validate_note
+from medcoder_desktop.core.clock import now
+from medcoder_desktop.core.codes import typed_code
 from medcoder_desktop.core.models import Encounter, Suggestion
 from medcoder_desktop.core.workspace import exporting, importing
 from medcoder_desktop.core.workspace.claims import ClaimStore
@@ -46,11 +47,6 @@ MAX_REASON_CHARS = 2000
 DETAIL_FIELDS = ("age", "sex", "payer", "setting", "date_of_service")
 
 
-def now() -> str:
-    """The current time, UTC, ISO 8601 with milliseconds."""
-    return dt.datetime.now(dt.timezone.utc).isoformat(timespec="milliseconds")
-
-
 def resolve_user(user: str | None) -> str:
     """The configured user name when given, else the operating-system user."""
     if user and user.strip():
@@ -78,10 +74,10 @@ def _validated(model: type[BaseModel], data: dict[str, Any], what: str) -> Any:
         raise InvalidInputError(f"Unusable {what}: {fields}.") from None
 
 
-def _normalize_code(code: str, what: str = "code") -> str:
+def _checked_code(code: str, what: str = "code") -> str:
     if not isinstance(code, str) or not code.strip():
         raise InvalidInputError(f"No {what} given.")
-    c = code.strip().upper().replace(" ", "")
+    c = typed_code(code)
     if len(c) > MAX_CODE_CHARS or not all(ch.isalnum() or ch in ".-" for ch in c):
         raise InvalidInputError(f"{code!r} is not a code: use letters, digits and a dot, at most {MAX_CODE_CHARS}.")
     return c
@@ -174,7 +170,7 @@ class Workspace(ClaimStore):
         """Append one audit row (inside the caller's transaction). Never pass note text in ``detail``."""
         conn.execute(
             "insert into audit (at, user, action, encounter_id, run_id, detail) values (?, ?, ?, ?, ?, ?)",
-            [now(), self.user, action, encounter_id, run_id, json.dumps(detail or {}, sort_keys=True)],
+            [now("milliseconds"), self.user, action, encounter_id, run_id, json.dumps(detail or {}, sort_keys=True)],
         )
 
     def _encounter_row(self, conn: sqlite3.Connection, encounter_id: str) -> dict[str, Any]:
@@ -222,7 +218,7 @@ class Workspace(ClaimStore):
         return self.get_encounter(enc_id)
 
     def _insert_encounter(self, conn: sqlite3.Connection, item: NewEncounter, fmt: str) -> None:
-        t = now()
+        t = now("milliseconds")
         d = item.details
         conn.execute(
             "insert into encounters (id, note, age, sex, payer, setting, date_of_service, status, source_file, "
@@ -290,7 +286,7 @@ class Workspace(ClaimStore):
                 conn.execute(
                     "update encounters set age = ?, sex = ?, payer = ?, setting = ?, date_of_service = ?, "
                     "updated_at = ? where id = ?",
-                    [*(new[f] for f in DETAIL_FIELDS), now(), encounter_id],
+                    [*(new[f] for f in DETAIL_FIELDS), now("milliseconds"), encounter_id],
                 )
                 self._audit(conn, "encounter.update", encounter_id=encounter_id, detail={"changes": diff})
         return self.get_encounter(encounter_id)
@@ -306,7 +302,7 @@ class Workspace(ClaimStore):
     def _set_status(self, conn: sqlite3.Connection, row: dict[str, Any], status: str, by: str) -> None:
         if row["status"] == status:
             return
-        conn.execute("update encounters set status = ?, updated_at = ? where id = ?", [status, now(), row["id"]])
+        conn.execute("update encounters set status = ?, updated_at = ? where id = ?", [status, now("milliseconds"), row["id"]])
         self._audit(conn, "encounter.status", encounter_id=row["id"],
                     detail={"from": row["status"], "to": status, "by": by})
 
@@ -364,7 +360,7 @@ class Workspace(ClaimStore):
                  code_sets: dict[str, str] | None = None, timings: dict[str, float] | None = None,
                  started_at: str | None = None, finished_at: str | None = None) -> SuggestionRun:
         """Keep one engine run (its suggestions as shown) for an encounter; audited as ``run.saved``."""
-        t = now()
+        t = now("milliseconds")
         run = _validated(SuggestionRun, {
             "id": 0, "encounter_id": encounter_id, "started_at": started_at or t, "finished_at": finished_at or t,
             "mode": mode, "model_name": model_name, "model_sha256": model_sha256, "code_sets": code_sets or {},
@@ -411,21 +407,21 @@ class Workspace(ClaimStore):
         """
         if action not in ACTIONS:
             raise InvalidInputError(f"Unknown decision {action!r}; use one of {', '.join(ACTIONS)}.")
-        code = _normalize_code(code)
-        replaced = _normalize_code(replaced_code, "replaced code") if replaced_code else None
+        code = _checked_code(code)
+        replaced = _checked_code(replaced_code, "replaced code") if replaced_code else None
         if action == "edit" and replaced is None:
             raise InvalidInputError("An edit needs the suggested code it replaces (replaced_code).")
         if reason is not None:
             reason = reason.strip()[:MAX_REASON_CHARS] or None
         probe = _validated(Decision, {"id": 0, "encounter_id": encounter_id, "code": code, "system": system,
-                                      "action": action, "user": self.user, "at": now()}, "decision")
+                                      "action": action, "user": self.user, "at": now("milliseconds")}, "decision")
         with self._write() as conn:
             row = self._encounter_row(conn, encounter_id)
             if run_id is not None:
                 owner = conn.execute("select encounter_id from runs where id = ?", [run_id]).fetchone()
                 if owner is None or owner[0] != encounter_id:
                     raise WorkspaceError(f"The suggestion run {run_id} does not belong to encounter {encounter_id!r}.")
-            at = now()
+            at = now("milliseconds")
             cur = conn.execute(
                 "insert into decisions (encounter_id, run_id, code, system, action, reason, replaced_code, user, at) "
                 "values (?, ?, ?, ?, ?, ?, ?, ?, ?)",
@@ -452,7 +448,7 @@ class Workspace(ClaimStore):
             if not rows:
                 return None
             d = rows[0]
-            at = now()
+            at = now("milliseconds")
             conn.execute("update decisions set undone = 1, undone_at = ?, undone_by = ? where id = ?",
                          [at, self.user, d["id"]])
             self._audit(conn, "decision.undo", encounter_id=encounter_id, run_id=d["run_id"], detail={
@@ -517,7 +513,7 @@ class Workspace(ClaimStore):
         path = path.expanduser().resolve()
         with self._write() as conn:
             # The file is written inside the audit row's transaction: no audit row without a file.
-            exporting.write_private(path, text)
+            exporting.save_export(path, text)
             self._audit(conn, "export", detail={"format": fmt, "path": str(path), "encounters": n, "codes": rows,
                                                 "include_all": include_all})
         return ExportResult(path=str(path), format=fmt, encounters=n, rows=rows)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import datetime as dt
 import hashlib
 import json
 import re
@@ -15,20 +14,13 @@ import sqlite_utils
 
 from medcoder_desktop.core.dictionary.search_index import write_search_index
 from medcoder_desktop.core.dictionary.store import connect
+from medcoder_desktop.core.clock import now
+from medcoder_desktop.core.progress import Progress, quiet
 from medcoder_desktop.core.textfile import check_file, decode_text, sniff_encoding
 from medcoder_desktop.errors import BusyError, ImportFileError
 
-Progress = Callable[[str, float], None]
 MAX_BYTES = 50 * 1024 * 1024  # the largest CMS file we import (Index XML) is about 15 MB
 YEAR = re.compile(r"(?<!\d)(19[89]\d|20\d\d)(?!\d)")
-
-
-def quiet(_stage: str, _fraction: float) -> None:
-    pass
-
-
-def now() -> str:
-    return dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds")
 
 
 def fail(file: Path, where: str, message: str) -> ImportFileError:
