@@ -22,7 +22,7 @@ class PRF(BaseModel):
     f1: float
 
 
-class CalibrationBin(BaseModel):
+class ReliabilityBin(BaseModel):
     """One equal-width bin of the ranked codes' scores: how often a score this high was right."""
 
     lo: float
@@ -32,11 +32,13 @@ class CalibrationBin(BaseModel):
     accuracy: float  # share of the bin's codes that are gold codes (0 when empty)
 
 
-class Calibration(BaseModel):
+class Reliability(BaseModel):
+    """How far scores can be read as probabilities: reliability bins, ECE and Brier score (``medcoder eval``)."""
+
     n: int  # scored (code, score) pairs
     ece: float  # expected calibration error: count-weighted mean |accuracy - confidence|
     brier: float  # mean (score - correct)^2
-    bins: list[CalibrationBin]
+    bins: list[ReliabilityBin]
 
 
 class CodeCount(BaseModel):
@@ -68,8 +70,8 @@ class EvalResult(BaseModel):
     mode: str
     # source -> n, top1, top5, precision, recall, f1
     per_source: dict[str, dict[str, int | float]] = Field(default_factory=dict)
-    calibration: Calibration | None = None
-    calibration_by_source: dict[str, Calibration] = Field(default_factory=dict)  # each kind of note apart
+    calibration: Reliability | None = None
+    calibration_by_source: dict[str, Reliability] = Field(default_factory=dict)  # each kind of note apart
     top_misses: list[CodeCount] = Field(default_factory=list)
     top_false_positives: list[CodeCount] = Field(default_factory=list)
     warnings: list[str] = Field(default_factory=list)  # duplicate ids, gold codes in no code set
@@ -88,7 +90,7 @@ def category(code: str) -> str:
     return code.replace(".", "")[:3].upper()
 
 
-def calibration(pairs: Sequence[tuple[float, bool]], bins: int = CALIBRATION_BINS) -> Calibration:
+def calibration(pairs: Sequence[tuple[float, bool]], bins: int = CALIBRATION_BINS) -> Reliability:
     """Reliability bins, ECE and Brier score of (score, correct) pairs; scores are clipped to [0, 1]."""
     count, conf, hits = [0] * bins, [0.0] * bins, [0] * bins
     brier = 0.0
@@ -105,9 +107,9 @@ def calibration(pairs: Sequence[tuple[float, bool]], bins: int = CALIBRATION_BIN
         mean_conf = conf[b] / count[b] if count[b] else 0.0
         acc = hits[b] / count[b] if count[b] else 0.0
         ece += count[b] / n * abs(acc - mean_conf) if n else 0.0
-        out.append(CalibrationBin(lo=round(b / bins, 4), hi=round((b + 1) / bins, 4), count=count[b],
+        out.append(ReliabilityBin(lo=round(b / bins, 4), hi=round((b + 1) / bins, 4), count=count[b],
                                   confidence=round(mean_conf, 4), accuracy=round(acc, 4)))
-    return Calibration(n=n, ece=round(ece, 4), brier=round(brier / n, 4) if n else 0.0, bins=out)
+    return Reliability(n=n, ece=round(ece, 4), brier=round(brier / n, 4) if n else 0.0, bins=out)
 
 
 def _top(counts: Counter[str], shown_as: dict[str, str], title: Callable[[str], str | None]) -> list[CodeCount]:

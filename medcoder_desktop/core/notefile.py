@@ -9,6 +9,7 @@ from medcoder_desktop.core.textfile import decode_text, read_bytes, read_capped
 from medcoder_desktop.errors import InvalidInputError
 
 MAX_NOTE_BYTES = 1_000_000
+MAX_NOTE_CHARS = 200_000  # coded at once; a longer text is more than one document
 
 
 def decode_note(data: bytes, where: str) -> str:
@@ -25,6 +26,24 @@ def decode_note(data: bytes, where: str) -> str:
     if "\x00" in text:
         raise InvalidInputError(f"{where}: binary data (NUL characters), not a text note.")
     return text
+
+
+def validate_note(note: str) -> str:
+    """``note`` when it can be coded: not empty, at most ``MAX_NOTE_CHARS``, no binary data.
+
+    Raises:
+        InvalidInputError: it cannot; the message says why.
+    """
+    if not isinstance(note, str) or not note.strip():
+        raise InvalidInputError("The note is empty: there is nothing to code.")
+    if len(note) > MAX_NOTE_CHARS:
+        raise InvalidInputError(
+            f"The note has {len(note):,} characters; at most {MAX_NOTE_CHARS:,} are coded at once. "
+            "Split it into its documents."
+        )
+    if "\x00" in note:
+        raise InvalidInputError("The note contains binary data (NUL characters); open it as text.")
+    return note
 
 
 def read_note(path: Path) -> str:

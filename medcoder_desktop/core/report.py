@@ -13,7 +13,7 @@ from html import escape
 from pathlib import Path
 
 from medcoder_desktop.core import private_files
-from medcoder_desktop.core.evaluation import Calibration, CodeCount, EvalResult
+from medcoder_desktop.core.evaluation import CodeCount, EvalResult, Reliability
 from medcoder_desktop.errors import InvalidInputError
 
 BLUE, ORANGE, GREY = "#2563a8", "#d9661f", "#8a8f98"
@@ -188,7 +188,7 @@ def _bar_chart(groups: list[tuple[str, list[float]]], series: list[str]) -> str:
     return _svg(width, top + plot_h + 26, "micro F1 and top-1 by source", body)
 
 
-def _reliability_chart(cal: Calibration) -> str:
+def _reliability_chart(cal: Reliability) -> str:
     """Observed share correct against mean confidence per bin, the diagonal, and the bins' counts below."""
     left, top, size, hist_h, gap = 56, 14, 320, 70, 46
 

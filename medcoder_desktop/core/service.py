@@ -19,7 +19,7 @@ from medcoder_desktop.core.models import (
     BuildReport, CodeDetail, CodeSetStats, Encounter, GoldItem, ImportReport, SearchHit, Suggestion,
 )
 from medcoder_desktop.core.progress import Progress, quiet
-from medcoder_desktop.core.settings import Settings, load_settings
+from medcoder_desktop.core.settings import Settings, load_settings, resolve_user
 from medcoder_desktop.errors import InvalidInputError, WorkspaceError
 from medcoder_desktop.paths import AppPaths
 
@@ -508,24 +508,12 @@ class CodingService:
 
     def code_titles(self, codes, system: str) -> dict[str, str]:
         """Titles of codes of one system (codes not in the dictionary are left out)."""
-        wanted = sorted({c for c in codes if c})
-        if not wanted:
-            return {}
-        db = self.dictionary().db
-        out: dict[str, str] = {}
-        for i in range(0, len(wanted), 500):
-            part = wanted[i:i + 500]
-            marks = ",".join("?" * len(part))
-            for code, title in db.execute(f"select code, title from codes where system = ? and code in ({marks})",
-                                          [system, *part]):
-                out[code] = title
-        return out
+        return self.dictionary().titles(system, codes)
 
     def apply_settings(self, settings: Settings) -> bool:
         """Save ``settings`` and use them from now on. Returns True when the model must be loaded again
         (model, threads or GPU layers changed); the next ``runtime()`` call loads it."""
         from medcoder_desktop.core.settings import save_settings
-        from medcoder_desktop.core.workspace.store import resolve_user
 
         save_settings(self.paths, settings)
         old, self.settings = self.settings, settings

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import getpass
 import json
 from pathlib import Path
 from typing import Literal
@@ -92,3 +93,13 @@ def save_settings(paths: AppPaths, settings: Settings) -> Path:
     text = settings.model_dump_json(indent=2) + "\n"
     write_private(path, text)
     return path
+
+
+def resolve_user(user: str | None) -> str:
+    """The configured user name when given, else the operating-system user."""
+    if user and user.strip():
+        return user.strip()
+    try:
+        return getpass.getuser()
+    except Exception:  # no USER/LOGNAME and no passwd entry (some containers, some Windows services)
+        return "unknown"

@@ -10,7 +10,7 @@ import sqlite_utils
 
 from medcoder_desktop.core.dictionary.schema import MIGRATIONS, bundled_index_digest, load_bundled_index
 from medcoder_desktop.core.migrations import applied, migrate
-from medcoder_desktop.core.codes import typed_code
+from medcoder_desktop.core.codes import typed_code, undotted
 from medcoder_desktop.core.models import CodeDetail, CodeSetStats
 from medcoder_desktop.errors import CodeNotFoundError, DatabaseLockedError, DictionaryMissingError
 
@@ -150,3 +150,33 @@ class DictionaryStore:
                 "select parent from codes where system = ? and code = ?", [system, parent[0]]
             ).fetchone()
         return out
+
+    def titles(self, system: str, codes) -> dict[str, str]:
+        """Titles of codes of one system (codes not in the dictionary are left out)."""
+        wanted = sorted({c for c in codes if c})
+        out: dict[str, str] = {}
+        for i in range(0, len(wanted), 500):  # SQLite's limit on bound parameters
+            part = wanted[i:i + 500]
+            marks = ",".join("?" * len(part))
+            for code, title in self.db.execute(f"select code, title from codes where system = ? and code in ({marks})",
+                                               [system, *part]):
+                out[code] = title
+        return out
+
+    def note_texts(self, system: str, codes, kinds) -> list[str]:
+        """The texts of the tabular notes of these kinds (``use_additional``, ``inclusion_term`` ...) on these codes."""
+        codes, kinds = sorted(set(codes)), sorted(set(kinds))
+        rows = self.db.execute(
+            f"select text from notes where system = ? and kind in ({','.join('?' * len(kinds))}) "
+            f"and code in ({','.join('?' * len(codes))})", [system, *kinds, *codes]).fetchall()
+        return [text for (text,) in rows]
+
+    def index_terms_of(self, system: str, code: str, limit: int = 200) -> list[str]:
+        """Alphabetic Index terms that lead to ``code`` (or to its category, written ``code-``)."""
+        rows = self.db.execute("select term from index_terms where system = ? and code in (?, ?) limit ?",
+                               [system, code, code + "-", limit]).fetchall()
+        return [term for (term,) in rows]
+
+    def codes_by_undotted(self) -> dict[str, str]:
+        """Every code of the dictionary's code sets by its form without dot (one query, for matching many)."""
+        return {undotted(code): code for (code,) in self.db.execute("select code from codes")}

@@ -141,10 +141,8 @@ def hypertension_combination(dictionary: Dictionary, note: str, ms: list[Mention
 def _use_additional(dictionary: Dictionary, code: str) -> set[str]:
     """Categories the tabular's "use additional code" notes of ``code`` and its headers name."""
     heads = {code, code[:5], code[:4], code[:3]}
-    rows = dictionary.db.execute(
-        f"select text from notes where system = 'ICD-10-CM' and kind = 'use_additional' "
-        f"and code in ({','.join('?' * len(heads))})", sorted(heads)).fetchall()
-    return {m for (text,) in rows for m in re.findall(r"\b([A-Z]\d[0-9A-Z])", text)}
+    texts = dictionary.note_texts("ICD-10-CM", heads, ["use_additional"])
+    return {m for text in texts for m in re.findall(r"\b([A-Z]\d[0-9A-Z])", text)}
 
 
 def _covered_by(c: Candidate, combo: Candidate, also: set[str]) -> bool:

@@ -33,6 +33,18 @@ class Calibration:
         return round(1.0 / (1.0 + math.exp(-max(-30.0, min(30.0, z)))), 4)
 
 
+def shown(confidence: float, threshold: float, held_back: str | None = None) -> bool:
+    """Whether a suggestion is shown as suggested: at or above the display threshold, and not held back by a
+    coding convention. The one place this is decided (the pipeline, the preferences and the service ask here)."""
+    return confidence >= threshold and not held_back
+
+
+def mark_shown(suggestions: list, threshold: float) -> None:
+    """Set each suggestion's ``suggested`` for the display threshold ``threshold`` (the user's or calibrated)."""
+    for s in suggestions:
+        s.suggested = shown(s.confidence, threshold, s.held_back)
+
+
 # A model that has not been calibrated here (bench/calibrate.py --model) still moves the log-odds:
 # a prior of +/-1 for "the model chose this candidate" / "the model chose another one or none".
 UNCALIBRATED_MODEL_PRIOR = {"llm_chose": 1.0, "llm_rejected": -1.0}

@@ -9,26 +9,24 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Iterator
-from typing import TYPE_CHECKING, Literal
+from typing import Literal
 
 from pydantic import BaseModel, Field
 
 from medcoder_desktop.core.conventions import apply_conventions
 from medcoder_desktop.core.conventions.section_iv import diagnosis_statements
 from medcoder_desktop.core.dictionary import Dictionary
-from medcoder_desktop.core.engine.confidence import Calibration, load_calibration
+from medcoder_desktop.core.engine.confidence import Calibration, load_calibration, shown
 from medcoder_desktop.core.engine.adjudicate import Cancelled, Choice
 from medcoder_desktop.core.engine.combination import add_combinations
 from medcoder_desktop.core.engine.fit import encounter_fit
+from medcoder_desktop.core.engine.reranking import Reranker
 from medcoder_desktop.core.engine.retrieve import Candidate, candidates_for, systems_for
 from medcoder_desktop.core.engine.text import mentions
 from medcoder_desktop.core.models import Encounter, Evidence, Mention, Suggestion
+from medcoder_desktop.core.notefile import MAX_NOTE_CHARS, validate_note  # noqa: F401 - MAX_NOTE_CHARS: said here too
 from medcoder_desktop.errors import InvalidInputError, ModelError
 
-if TYPE_CHECKING:
-    from medcoder_desktop.core.preferences.ranking import PreferenceRanker
-
-MAX_NOTE_CHARS = 200_000
 DROP = {"negated": "negated", "family": "family history", "hypothetical": "hypothetical"}
 ASSESSMENT = {"assessment", "plan", "chief_complaint", "procedures"}
 
@@ -47,19 +45,6 @@ class SuggestEvent(BaseModel):
     warnings: list[str] = Field(default_factory=list)
 
 
-def validate_note(note: str) -> str:
-    if not isinstance(note, str) or not note.strip():
-        raise InvalidInputError("The note is empty: there is nothing to code.")
-    if len(note) > MAX_NOTE_CHARS:
-        raise InvalidInputError(
-            f"The note has {len(note):,} characters; at most {MAX_NOTE_CHARS:,} are coded at once. "
-            "Split it into its documents."
-        )
-    if "\x00" in note:
-        raise InvalidInputError("The note contains binary data (NUL characters); open it as text.")
-    return note
-
-
 def suggest_events(
     dictionary: Dictionary,
     note: str,
@@ -67,7 +52,7 @@ def suggest_events(
     adjudicate: Adjudicator | None = None,
     cancelled: Callable[[], bool] = lambda: False,
     model_sha256: str | None = None,
-    preferences: PreferenceRanker | None = None,
+    preferences: Reranker | None = None,
 ) -> Iterator[SuggestEvent]:
     """Suggestions for one note: a ``candidates`` event, ``refined`` events, then ``done``.
 
@@ -158,7 +143,7 @@ def _features(c: Candidate, *, chosen: bool = False, rejected: bool = False) -> 
 
 def build(dictionary: Dictionary, per_mention: list[list[Candidate]], encounter: Encounter,
           choices: dict[int, Choice], calib: Calibration | None = None,
-          preferences: PreferenceRanker | None = None, note: str = "") -> list[Suggestion]:
+          preferences: Reranker | None = None, note: str = "") -> list[Suggestion]:
     """Aggregate candidates by code, apply the model's choices, deduplicate, score, apply the organization's
     preferences (learned shifts and rules, after confidence: see core/preferences/ranking.py), then the
     tabular conventions and setting rules (core/conventions), and rank."""
@@ -197,7 +182,7 @@ def build(dictionary: Dictionary, per_mention: list[list[Candidate]], encounter:
             reasoning=_reasoning(c, agg, encounter, choices),
             evidence=sorted(agg["evidence"], key=lambda e: e.start), billable=c.billable,
             source="llm" if agg["x"]["llm_chose"] else "retrieval", context=c.mention.context,
-            suggested=conf >= calib.threshold,
+            suggested=shown(conf, calib.threshold),
         ))
     out = _site_beats_unspecified_site(out)
     if preferences is not None:

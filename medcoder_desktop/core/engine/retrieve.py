@@ -58,13 +58,8 @@ def _word_said(dictionary: Dictionary, row: tuple, word: str) -> bool:
         return bool(said)
     if system != "ICD-10-CM":
         return False
-    terms = dictionary.db.execute(
-        "select term from index_terms where system = ? and code in (?, ?) limit 200",
-        [system, code, code + "-"]).fetchall()
-    notes = dictionary.db.execute(
-        "select text from notes where system = ? and code = ? and kind in ('inclusion_term', 'includes')",
-        [system, code]).fetchall()
-    return any(said & _forms(t) for (t,) in terms + notes)
+    terms = dictionary.index_terms_of(system, code) + dictionary.note_texts(system, [code], ["inclusion_term", "includes"])
+    return any(said & _forms(t) for t in terms)
 
 
 def candidates_for(dictionary: Dictionary, note: str, mention: Mention, systems: set[str],

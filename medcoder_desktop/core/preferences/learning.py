@@ -24,6 +24,7 @@ from collections.abc import Callable, Iterable
 from medcoder_desktop.core.codes import undotted
 from medcoder_desktop.core.models import GoldItem, Suggestion
 from medcoder_desktop.core.progress import Progress
+from medcoder_desktop.core.workspace.history import code_states
 from medcoder_desktop.core.preferences.model import LearnedSource, Tally
 from medcoder_desktop.core.preferences.privacy import MAX_WORDING_CHARS, MIN_WORDING_NOTES, Known, vocabulary_wording
 
@@ -114,8 +115,6 @@ def learn_gold(items: Iterable[GoldItem], suggest: Callable[[GoldItem], list[Sug
 def learn_workspace(workspace, known: Known | None = None) -> Learner:
     """Observations from the coders' decisions: accepted, edited and added codes were coded; rejected and
     replaced ones were not. The confidence and evidence are those of the run the decision was made on."""
-    from medcoder_desktop.core.workspace.history import code_states
-
     learner = Learner(known)
     runs: dict[int, dict[str, Suggestion]] = {}
 

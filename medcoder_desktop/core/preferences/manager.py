@@ -12,6 +12,7 @@ from pathlib import Path
 from medcoder_desktop import __version__
 from medcoder_desktop.core.clock import now
 from medcoder_desktop.core.codes import undotted
+from medcoder_desktop.core.engine.pipeline import suggest_events
 from medcoder_desktop.core.gold import read_gold
 from medcoder_desktop.core.models import Encounter, GoldItem, Suggestion
 from medcoder_desktop.core.preferences import learning
@@ -28,6 +29,7 @@ from medcoder_desktop.core.preferences.ranking import DEAD_ZONE, PreferenceRanke
 from medcoder_desktop.core.preferences.rules import check_consistent, check_rule_count, make_rule
 from medcoder_desktop.core.preferences.signing import KeyRing, save_preferences_file
 from medcoder_desktop.core.progress import Progress, quiet
+from medcoder_desktop.core.settings import resolve_user
 from medcoder_desktop.core.preferences.store import PreferenceStore, file_digest
 from medcoder_desktop.errors import CodeNotFoundError, InvalidInputError, PreferencesError
 from medcoder_desktop.paths import AppPaths
@@ -133,8 +135,6 @@ class PreferencesManager:
     # -- learning ------------------------------------------------------------------------------
     def learn_gold(self, path: Path, progress: Progress = quiet) -> LearnReport:
         """Learn from coded notes (gold JSONL), retrieval only; learning the same file again replaces it."""
-        from medcoder_desktop.core.engine.pipeline import suggest_events
-
         start = time.monotonic()
         items = read_gold(Path(path))
         d = self._dictionary()
@@ -147,7 +147,7 @@ class PreferencesManager:
                 return []
             return events[-1].suggestions
 
-        index = _code_index(d)
+        index = d.codes_by_undotted()  # one query: looking codes up one by one scans the table each time
         learner = learning.learn_gold(items, suggest, lambda code: index.get(undotted(code)), len(items), progress,
                                       known=vocabulary(d))
         source_id = "gold:" + file_digest(Path(path))[:16]
@@ -180,8 +180,6 @@ class PreferencesManager:
         Raises:
             PreferencesError: no signing key here, no organization name, or the file cannot be written.
         """
-        from medcoder_desktop.core.workspace.store import resolve_user
-
         self.keys.signing_key()  # fail before any work when this workstation cannot sign
         signer_fp = self.keys.own().fingerprint
         with self.store.transaction() as data:
@@ -217,7 +215,7 @@ class PreferencesManager:
         newly_trusted = not self.keys.is_trusted(signer.fingerprint)
         d = self._dictionary()
 
-        index = _code_index(d)
+        index = d.codes_by_undotted()  # one query: looking codes up one by one scans the table each time
 
         def exists(code: str) -> bool:
             return index.get(undotted(code)) == code
@@ -237,12 +235,6 @@ class PreferencesManager:
             self.keys.trust_raw(base64.b64decode(signer.public_key),
                                 f"signer of {meta.organization}'s pack ({path.name})")
         return report
-
-
-def _code_index(dictionary) -> dict[str, str]:
-    """Every code of the dictionary's code sets, by its plain form (no dot, upper case): one query, where
-    looking codes up one by one would scan the table for each."""
-    return {undotted(code): code for (code,) in dictionary.db.execute("select code from codes")}
 
 
 def _counts(data: PreferencesData) -> dict[str, int]:

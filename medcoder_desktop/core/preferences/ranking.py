@@ -30,6 +30,7 @@ import math
 from collections import defaultdict
 from dataclasses import dataclass
 
+from medcoder_desktop.core.engine.confidence import shown
 from medcoder_desktop.core.models import Encounter, Evidence, Suggestion
 from medcoder_desktop.core.preferences.learning import wording
 from medcoder_desktop.core.preferences.privacy import vocabulary
@@ -173,7 +174,7 @@ class PreferenceRanker:
                 continue
             reasoning = f"{PREFIX} {' '.join(it.why)} {it.s.reasoning}" if it.why else it.s.reasoning
             out.append(it.s.model_copy(update={"reasoning": reasoning,
-                                               "suggested": it.s.confidence >= threshold}))
+                                               "suggested": shown(it.s.confidence, threshold)}))
         return out
 
     def _learned(self, s: Suggestion) -> "_Item":

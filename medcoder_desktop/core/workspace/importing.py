@@ -18,7 +18,7 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from medcoder_desktop.core.engine.pipeline import MAX_NOTE_CHARS, validate_note
+from medcoder_desktop.core.notefile import MAX_NOTE_CHARS, validate_note
 from medcoder_desktop.core.gold import MAX_GOLD_BYTES
 from medcoder_desktop.core.notefile import MAX_NOTE_BYTES, decode_note
 from medcoder_desktop.core.textfile import check_file, decode_text

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import getpass
 import json
 import sqlite3
 import threading
@@ -13,10 +12,11 @@ from typing import Any
 
 from pydantic import BaseModel, ValidationError
 
-from medcoder_desktop.core.engine.pipeline import validate_note
 from medcoder_desktop.core.clock import now
 from medcoder_desktop.core.codes import typed_code
 from medcoder_desktop.core.models import Encounter, Suggestion
+from medcoder_desktop.core.notefile import validate_note
+from medcoder_desktop.core.settings import resolve_user
 from medcoder_desktop.core.workspace import exporting, importing
 from medcoder_desktop.core.workspace.claims import ClaimStore
 from medcoder_desktop.core.workspace.database import DEFAULT_BUSY_TIMEOUT_MS, open_database, translate_error
@@ -45,16 +45,6 @@ IMPORT_BATCH = 500
 MAX_CODE_CHARS = 20
 MAX_REASON_CHARS = 2000
 DETAIL_FIELDS = ("age", "sex", "payer", "setting", "date_of_service")
-
-
-def resolve_user(user: str | None) -> str:
-    """The configured user name when given, else the operating-system user."""
-    if user and user.strip():
-        return user.strip()
-    try:
-        return getpass.getuser()
-    except Exception:  # no USER/LOGNAME and no passwd entry (some containers, some Windows services)
-        return "unknown"
 
 
 def preview(note: str) -> str:
