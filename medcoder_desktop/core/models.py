@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from typing import Literal
+import datetime as dt
+from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 System = Literal["ICD-10-CM", "ICD-10-PCS", "HCPCS", "CPT"]
 
@@ -142,3 +143,203 @@ class Suggestion(BaseModel):
     context: list[str] = Field(default_factory=list)
     suggested: bool = True  # at or above the display threshold
     held_back: str | None = None  # the rule that keeps it off the screen whatever the threshold (core/conventions)
+
+
+# -- the workspace: encounters, runs, decisions, audit (stored by core/workspace) ---------------------------
+EncounterStatus = Literal["new", "in_progress", "coded", "skipped"]
+DecisionAction = Literal["accept", "reject", "edit", "add"]
+RunMode = Literal["llm", "retrieval-only"]
+
+STATUSES: tuple[str, ...] = ("new", "in_progress", "coded", "skipped")
+ACTIONS: tuple[str, ...] = ("accept", "reject", "edit", "add")
+# Actions that put a code on the claim; a reject (or an edit's replaced code) takes it off.
+IN_EFFECT: frozenset[str] = frozenset({"accept", "edit", "add"})
+MAX_ID_CHARS = 200
+
+
+def parse_date_of_service(value: Any) -> str | None:
+    """An ISO date (YYYY-MM-DD) from ISO or US (MM/DD/YYYY) input; None for blank."""
+    if value is None:
+        return None
+    if isinstance(value, (dt.date, dt.datetime)):
+        return (value.date() if isinstance(value, dt.datetime) else value).isoformat()
+    text = str(value).strip()
+    if not text:
+        return None
+    for fmt in ("%Y-%m-%d", "%m/%d/%Y"):
+        try:
+            return dt.datetime.strptime(text, fmt).date().isoformat()
+        except ValueError:
+            continue
+    raise ValueError("expected a date as YYYY-MM-DD or MM/DD/YYYY")
+
+
+def parse_sex(value: Any) -> str | None:
+    """F, M or U from the usual spellings (female, Male, u ...); None for blank."""
+    if value is None:
+        return None
+    text = str(value).strip().upper()
+    if not text:
+        return None
+    aliases = {"F": "F", "FEMALE": "F", "M": "M", "MALE": "M", "U": "U", "UNKNOWN": "U"}
+    if text not in aliases:
+        raise ValueError("expected F, M or U")
+    return aliases[text]
+
+
+class EncounterDetails(BaseModel):
+    """The editable facts of an encounter besides its note (validated on input)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    age: int | None = Field(default=None, ge=0, le=130)
+    sex: Literal["F", "M", "U"] | None = None
+    payer: str | None = Field(default=None, max_length=200)
+    setting: Setting = "outpatient"
+    date_of_service: str | None = None
+
+    @field_validator("sex", mode="before")
+    @classmethod
+    def _sex(cls, v: Any) -> str | None:
+        return parse_sex(v)
+
+    @field_validator("date_of_service", mode="before")
+    @classmethod
+    def _dos(cls, v: Any) -> str | None:
+        return parse_date_of_service(v)
+
+    @field_validator("payer", mode="before")
+    @classmethod
+    def _payer(cls, v: Any) -> str | None:
+        if v is None:
+            return None
+        text = str(v).strip()
+        return text or None
+
+    @field_validator("setting", mode="before")
+    @classmethod
+    def _setting(cls, v: Any) -> str:
+        if v is None or (isinstance(v, str) and not v.strip()):
+            return "outpatient"
+        return str(v).strip().lower()
+
+    @field_validator("age", mode="before")
+    @classmethod
+    def _age(cls, v: Any) -> Any:
+        if isinstance(v, str) and not v.strip():
+            return None
+        return v
+
+
+class EncounterRecord(BaseModel):
+    """One encounter as stored: the note, its details, where it came from, and its status."""
+
+    id: str
+    note: str
+    age: int | None = None
+    sex: Literal["F", "M", "U"] | None = None
+    payer: str | None = None
+    setting: Setting = "outpatient"
+    date_of_service: str | None = None
+    status: EncounterStatus = "new"
+    source_file: str | None = None
+    gold_codes: dict[str, list[str]] | None = None  # {"codes": [...], "procedures": [...]} from gold JSONL
+    created_at: str
+    updated_at: str
+
+    def to_encounter(self) -> Encounter:
+        """The core ``Encounter`` the engine uses (setting, age, sex, payer, date of service)."""
+        return Encounter(setting=self.setting, age=self.age, sex=self.sex, payer=self.payer,
+                         date_of_service=self.date_of_service)
+
+
+class EncounterSummary(BaseModel):
+    """One row of the encounter list."""
+
+    id: str
+    status: EncounterStatus
+    setting: Setting
+    preview: str  # the note's first non-blank line, shortened
+    accepted_codes: int  # codes in effect (accepted, edited or added, not undone)
+
+
+class SuggestionRun(BaseModel):
+    """One run of the engine on an encounter's note, kept as it was shown."""
+
+    id: int
+    encounter_id: str
+    started_at: str
+    finished_at: str | None = None
+    mode: RunMode
+    model_name: str | None = None
+    model_sha256: str | None = None
+    code_sets: dict[str, str] = Field(default_factory=dict)
+    timings: dict[str, float] = Field(default_factory=dict)
+    suggestions: list[Suggestion] = Field(default_factory=list)
+
+
+class Decision(BaseModel):
+    """One coder decision on one code. Never deleted; an undo marks it ``undone``."""
+
+    id: int
+    encounter_id: str
+    run_id: int | None = None
+    code: str
+    system: System
+    action: DecisionAction
+    reason: str | None = None
+    replaced_code: str | None = None  # edit: the suggested code this one replaced
+    user: str
+    at: str
+    undone: bool = False
+    undone_at: str | None = None
+    undone_by: str | None = None
+
+
+class CodeState(BaseModel):
+    """Where one code of an encounter stands now: the latest decision about it that is not undone."""
+
+    code: str
+    system: System
+    action: Literal["accept", "reject", "edit", "add", "replaced"]
+    in_effect: bool  # on the claim: accepted, edited (the new code) or added
+    decision_id: int
+    user: str
+    at: str
+    reason: str | None = None
+    replaced_code: str | None = None
+    replaced_by: str | None = None  # action "replaced": the code an edit put in its place
+
+
+class AuditEntry(BaseModel):
+    id: int
+    at: str
+    user: str
+    action: str
+    encounter_id: str | None = None
+    run_id: int | None = None
+    detail: dict[str, Any] = Field(default_factory=dict)
+
+
+class ImportIssue(BaseModel):
+    """One file, line or row that was not imported, and why (the message names file and line)."""
+
+    file: str
+    line: int | None = None
+    message: str
+
+
+class ImportResult(BaseModel):
+    imported: list[str] = Field(default_factory=list)
+    errors: list[ImportIssue] = Field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return not self.errors
+
+
+class ExportResult(BaseModel):
+    path: str
+    format: Literal["csv", "json"]
+    encounters: int
+    rows: int

@@ -427,7 +427,7 @@ class CodingService:
     def seed_samples(self):
         """On a first start (no encounter at all), add the bundled sample notes so that there is something to
         review. Returns the ids added (none when the workspace already holds encounters)."""
-        from medcoder_desktop.core.workspace.models import EncounterDetails
+        from medcoder_desktop.core.models import EncounterDetails
         from medcoder_desktop.paths import resource
 
         ws = self.workspace()
@@ -451,7 +451,7 @@ class CodingService:
             InvalidInputError: the file is missing, empty, binary, not UTF-8 or too large.
         """
         from medcoder_desktop.core.notefile import read_note
-        from medcoder_desktop.core.workspace.models import EncounterDetails
+        from medcoder_desktop.core.models import EncounterDetails
 
         path = Path(path)
         note = read_note(path)

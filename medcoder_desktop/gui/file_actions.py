@@ -8,7 +8,7 @@ from typing import Any
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QFileDialog, QMessageBox
 
-from medcoder_desktop.core.workspace import EncounterRecord
+from medcoder_desktop.core.models import EncounterRecord
 from medcoder_desktop.errors import MedcoderError
 from medcoder_desktop.gui.preferences_dialog import PreferencesDialog
 from medcoder_desktop.gui.settings_dialog import SettingsDialog

@@ -16,12 +16,11 @@ from PySide6.QtWidgets import (
     QInputDialog, QLabel, QMainWindow, QMessageBox, QProgressBar, QSplitter, QVBoxLayout, QWidget,
 )
 
-from medcoder_desktop.core.models import SearchHit
-from medcoder_desktop.core.workspace import EncounterRecord, EncounterSummary
+from medcoder_desktop.core.models import EncounterRecord, EncounterSummary, SearchHit
 from medcoder_desktop.core.failures import user_error
 from medcoder_desktop.errors import MedcoderError
 from medcoder_desktop.gui.file_actions import FileActions
-from medcoder_desktop.gui.models.suggestions_model import Row
+from medcoder_desktop.gui.itemmodels.suggestions_model import Row
 from medcoder_desktop.gui.search_dialog import CodeSearchDialog
 from medcoder_desktop.gui.views.claim_panel import POA_CYCLE, ClaimPanel
 from medcoder_desktop.gui.views.encounter_panel import EncounterPanel

@@ -9,7 +9,7 @@ import pytest
 
 from medcoder_desktop.core.models import Encounter
 from medcoder_desktop.core.preferences import pack as pack_module
-from medcoder_desktop.core.preferences.model import LearnedSource, Rule, Tally
+from medcoder_desktop.core.preferences.records import LearnedSource, Rule, Tally
 from medcoder_desktop.core.preferences.pack import PackMetadata, PackPayload, build_pack
 from medcoder_desktop.core.service import CodingService
 from medcoder_desktop.errors import PreferencesError

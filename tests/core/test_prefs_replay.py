@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from medcoder_desktop.core.preferences.model import Rule
+from medcoder_desktop.core.preferences.records import Rule
 from medcoder_desktop.core.preferences.pack import PackMetadata, PackPayload, build_pack, layout
 from medcoder_desktop.core.service import CodingService
 from medcoder_desktop.errors import PreferencesError

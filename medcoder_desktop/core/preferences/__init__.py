@@ -8,7 +8,7 @@ Modules: ``model`` (pydantic data), ``learning`` (tallies from gold notes and wo
 """
 
 from medcoder_desktop.core.preferences.manager import PreferencesManager
-from medcoder_desktop.core.preferences.model import (
+from medcoder_desktop.core.preferences.records import (
     ExportReport,
     LearnReport,
     PackImportReport,

@@ -25,7 +25,7 @@ from medcoder_desktop.core.codes import undotted
 from medcoder_desktop.core.models import GoldItem, Suggestion
 from medcoder_desktop.core.progress import Progress
 from medcoder_desktop.core.workspace.history import code_states
-from medcoder_desktop.core.preferences.model import LearnedSource, Tally
+from medcoder_desktop.core.preferences.records import LearnedSource, Tally
 from medcoder_desktop.core.preferences.privacy import MAX_WORDING_CHARS, MIN_WORDING_NOTES, Known, vocabulary_wording
 
 __all__ = ["MAX_WORDING_CHARS", "Learner", "learn_gold", "learn_workspace", "wording"]

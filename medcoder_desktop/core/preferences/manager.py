@@ -17,7 +17,7 @@ from medcoder_desktop.core.gold import read_gold
 from medcoder_desktop.core.models import Encounter, GoldItem, Suggestion
 from medcoder_desktop.core.preferences import learning
 from medcoder_desktop.core.preferences.merge import merge_pack
-from medcoder_desktop.core.preferences.model import (
+from medcoder_desktop.core.preferences.records import (
     CodePreference, ExportReport, ImportRecord, LearnedReplacement, LearnReport, PackImportReport,
     PreferencesData, PreferencesSummary, Rule, SignerMark, SourceSummary, Tally,
 )

@@ -12,7 +12,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 
-from medcoder_desktop.core.preferences.model import LearnedSource, Tally
+from medcoder_desktop.core.preferences.records import LearnedSource, Tally
 
 MIN_WORDING_NOTES = 3
 MAX_WORDING_CHARS = 80

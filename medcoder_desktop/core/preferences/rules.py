@@ -11,7 +11,7 @@ from typing import Protocol
 
 from medcoder_desktop.core.codes import undotted
 from medcoder_desktop.core.models import Encounter
-from medcoder_desktop.core.preferences.model import Rule
+from medcoder_desktop.core.preferences.records import Rule
 from medcoder_desktop.errors import PreferencesError
 
 MAX_RULES = 5000

@@ -21,7 +21,7 @@ from pathlib import Path
 
 from pydantic import ValidationError
 
-from medcoder_desktop.core.preferences.model import PreferencesData
+from medcoder_desktop.core.preferences.records import PreferencesData
 from medcoder_desktop.core.preferences.signing import save_preferences_file
 from medcoder_desktop.errors import PreferencesError
 from medcoder_desktop.paths import AppPaths

@@ -1,6 +1,6 @@
 """The coder's workspace: encounters, suggestion runs, decisions and an append-only audit log (SQLite)."""
 
-from medcoder_desktop.core.workspace.models import (
+from medcoder_desktop.core.models import (
     AuditEntry,
     CodeState,
     Decision,

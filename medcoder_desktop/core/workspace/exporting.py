@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from medcoder_desktop.core import private_files
-from medcoder_desktop.core.workspace.models import CodeState, Decision, EncounterRecord
+from medcoder_desktop.core.models import CodeState, Decision, EncounterRecord
 from medcoder_desktop.errors import InvalidInputError
 
 CSV_COLUMNS = ("encounter_id", "code", "system", "action", "user", "time", "replaced_code",

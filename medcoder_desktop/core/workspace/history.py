@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from medcoder_desktop.core.workspace.models import IN_EFFECT, CodeState, Decision
+from medcoder_desktop.core.models import IN_EFFECT, CodeState, Decision
 
 
 def code_states(decisions: Iterable[Decision]) -> list[CodeState]:

@@ -22,7 +22,7 @@ from medcoder_desktop.core.notefile import MAX_NOTE_CHARS, validate_note
 from medcoder_desktop.core.gold import MAX_GOLD_BYTES
 from medcoder_desktop.core.notefile import MAX_NOTE_BYTES, decode_note
 from medcoder_desktop.core.textfile import check_file, decode_text
-from medcoder_desktop.core.workspace.models import MAX_ID_CHARS, EncounterDetails, ImportIssue
+from medcoder_desktop.core.models import MAX_ID_CHARS, EncounterDetails, ImportIssue
 from medcoder_desktop.errors import InvalidInputError
 
 NOTE_SUFFIXES = (".txt", ".md")

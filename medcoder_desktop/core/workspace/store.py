@@ -22,7 +22,7 @@ from medcoder_desktop.core.workspace.claims import ClaimStore
 from medcoder_desktop.core.workspace.database import DEFAULT_BUSY_TIMEOUT_MS, open_database, translate_error
 from medcoder_desktop.core.workspace.history import code_states
 from medcoder_desktop.core.workspace.importing import NewEncounter
-from medcoder_desktop.core.workspace.models import (
+from medcoder_desktop.core.models import (
     ACTIONS,
     IN_EFFECT,
     STATUSES,

@@ -10,7 +10,7 @@ from PySide6.QtWidgets import (
     QComboBox, QFormLayout, QFrame, QLabel, QLineEdit, QPushButton, QSpinBox, QVBoxLayout, QWidget,
 )
 
-from medcoder_desktop.core.workspace import EncounterRecord
+from medcoder_desktop.core.models import EncounterRecord
 
 NO_AGE = -1
 

@@ -13,7 +13,7 @@ from PySide6.QtWidgets import (
 
 from medcoder_desktop.gui import theme
 from medcoder_desktop.gui.tables import read_only_rows
-from medcoder_desktop.gui.models.suggestions_model import (
+from medcoder_desktop.gui.itemmodels.suggestions_model import (
     CODE, CONFIDENCE, REASONING, STATUS, SYSTEM, TITLE, Row, RowRole, SuggestionsModel, status_text,
 )
 

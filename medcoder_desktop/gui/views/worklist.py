@@ -9,9 +9,9 @@ from PySide6.QtWidgets import (
     QVBoxLayout, QWidget,
 )
 
-from medcoder_desktop.core.workspace import EncounterSummary
+from medcoder_desktop.core.models import EncounterSummary
 from medcoder_desktop.gui import theme
-from medcoder_desktop.gui.models.worklist_model import SummaryRole, WorklistModel
+from medcoder_desktop.gui.itemmodels.worklist_model import SummaryRole, WorklistModel
 
 FILTERS: tuple[tuple[str | None, str], ...] = (
     (None, "All"), ("new", "New"), ("in_progress", "In progress"), ("coded", "Coded"), ("skipped", "Skipped"))

@@ -6,7 +6,7 @@ from typing import Any
 
 from PySide6.QtCore import QAbstractListModel, QModelIndex, QPersistentModelIndex, Qt
 
-from medcoder_desktop.core.workspace import EncounterSummary
+from medcoder_desktop.core.models import EncounterSummary
 
 SummaryRole = Qt.ItemDataRole.UserRole + 1
 Index = QModelIndex | QPersistentModelIndex

@@ -8,8 +8,7 @@ from typing import Any
 from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelIndex, Qt
 from PySide6.QtGui import QColor, QFont
 
-from medcoder_desktop.core.models import Evidence, Suggestion
-from medcoder_desktop.core.workspace import CodeState
+from medcoder_desktop.core.models import CodeState, Evidence, Suggestion
 from medcoder_desktop.gui import theme
 
 COLUMNS = ("Code", "System", "Title", "Confidence", "Status", "Reasoning")
