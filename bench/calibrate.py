@@ -49,7 +49,7 @@ def collect(service, path: Path, limit: int | None):
         for item in read_gold(path, limit=limit):
             gold = {c.replace(".", "").upper() for c in item.codes}
             captured.clear()
-            suggestions, _ = service.suggest(item.text, Encounter(setting=item.setting or "outpatient"))
+            suggestions = service.suggest(item.text, Encounter(setting=item.setting or "outpatient")).suggestions
             note_rows = []
             for s in suggestions:
                 x = dict(captured[round(s.confidence * 1e7) - 1])

@@ -66,7 +66,7 @@ def audit(service, path: Path, setting: str | None, limit: int | None) -> dict:
     try:
         for item in read_gold(path, limit=limit):
             encounter = Encounter(setting=item.setting or setting or "outpatient")
-            suggestions, _ = service.suggest(item.text, encounter)
+            suggestions = service.suggest(item.text, encounter).suggestions
             for _, why in recording.last:
                 removed[_rule_of(why)] += 1
             shown = [s for s in suggestions if s.suggested and s.system == "ICD-10-CM"]

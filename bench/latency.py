@@ -56,8 +56,8 @@ def time_notes(service, texts: list[str], record: bool = False):
             pass
         totals.append((time.perf_counter() - t) * 1000)
         model_ms.append(last.stats["total_ms"] - last.stats["retrieval_ms"])
-        if record and service.last_adjudicator is not None:
-            prompts.extend(service.last_adjudicator.stats.prompts)
+        if record and last.result is not None and last.result.adjudication is not None:
+            prompts.extend(last.result.adjudication.prompts)
     return firsts, totals, model_ms, prompts
 
 

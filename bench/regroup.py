@@ -64,7 +64,7 @@ def main() -> None:
     full, grouping, workspace, sizes = [], [], [], []
     texts = notes(args.notes)
     for i, note in enumerate(texts):
-        suggestions, _ = service.suggest(note, enc)
+        suggestions = service.suggest(note, enc).suggestions
         shown = [s for s in suggestions if s.suggested]
         on = {s.code for s in shown}
         claim, _ = build_claim(suggestions, enc, note, d, ClaimChoices(on_claim=set(on)))

@@ -12,6 +12,8 @@ from medcoder_desktop import __version__
 from medcoder_desktop.cli_output import ProgressPrinter, emit, open_service, say
 from medcoder_desktop.cli_claim import add_encounter_options, add_group_command, print_claim
 from medcoder_desktop.cli_model import add_model_commands
+from medcoder_desktop.core.models import Encounter
+from medcoder_desktop.core.notefile import read_note, read_note_stream
 from medcoder_desktop.cli_prefs import add_prefs_commands
 
 MODEL_HELP = ("A GGUF file, a name from `medcoder model list`, or none for retrieval only (default: the settings, "
@@ -96,20 +98,15 @@ def cmd_codes_import(args: argparse.Namespace) -> int:
     return 0
 
 
-def _model_warnings(service) -> list[str]:
-    """Why the chosen model is not used (also said on stderr), as ``warnings`` entries."""
-    problem = service.model_problem
-    if not problem:
-        return []
-    if sys.stderr is not None:
-        print(f"medcoder: warning: {problem}", file=sys.stderr)
-    return [problem]
+def _warn_model(problem: str | None) -> None:
+    """Why the chosen model is not used, on stderr (the JSON output says it among its warnings too)."""
+    if problem:
+        say(f"medcoder: warning: {problem}")
 
 
 def cmd_eval(args: argparse.Namespace) -> int:
     service = open_service(args.model)
-    service.runtime(progress=ProgressPrinter())
-    _model_warnings(service)
+    _warn_model(service.prepare(ProgressPrinter(), index=False).model_error)
     result = service.evaluate(Path(args.gold), limit=args.limit, setting=args.setting)
     report = None
     if args.out:
@@ -132,31 +129,30 @@ def cmd_eval(args: argparse.Namespace) -> int:
 
 
 def cmd_suggest(args: argparse.Namespace) -> int:
-    from medcoder_desktop.core.models import Encounter
-    from medcoder_desktop.core.notefile import read_note, read_note_stream
-
     note = read_note_stream(sys.stdin.buffer) if args.file == "-" else read_note(Path(args.file))
     service = open_service(args.model)
-    service.runtime(progress=ProgressPrinter())
+    service.prepare(ProgressPrinter(), index=False)
     encounter = Encounter(setting=args.setting, age=args.age, sex=args.sex, date_of_service=args.date,
                           discharge_status=args.discharge_status)
-    suggestions, timings = service.suggest(note, encounter)
+    result = service.suggest(note, encounter)
+    suggestions = result.suggestions
     claim, impacts = service.claim_for(suggestions, encounter, note)
-    info = service.info()
-    warnings = _model_warnings(service) + service.last_warnings + claim.warnings
+    _warn_model(result.model_error)
+    warnings = ([result.model_error] if result.model_error else []) + result.warnings + claim.warnings
     if args.json:
         emit({
             "suggestions": [{**s.model_dump(include={"code", "system", "title", "confidence", "reasoning", "evidence",
                                                      "billable", "context", "suggested", "source"}),
                              "drg_impact": impacts[s.code].model_dump(mode="json") if s.code in impacts else None}
                             for s in suggestions if s.suggested or args.all],
-            "mode": info["mode"], "model": info["model"], "code_sets": info["code_sets"], "timings_ms": timings,
+            "mode": result.mode, "model": result.model.model_dump(mode="json") if result.model else None,
+            "code_sets": result.code_sets, "timings_ms": result.timings,
             "warnings": warnings, "claim": claim.model_dump(mode="json"),
         })
         return 0
-    model = f"model {info['model']['name']}" if info["model"] else "retrieval only: no model"
+    model = f"model {result.model.name}" if result.model else "retrieval only: no model"
     print(f"{len([s for s in suggestions if s.suggested])} suggested codes ({model}; "
-          f"{timings.get('total_ms', 0):.0f} ms)")
+          f"{result.timings.get('total_ms', 0):.0f} ms)")
     for w in warnings:
         print(f"  note: {w}")
     for s in suggestions:

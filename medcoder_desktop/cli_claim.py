@@ -6,8 +6,6 @@ import argparse
 import datetime as dt
 import sys
 
-from pydantic import ValidationError
-
 from medcoder_desktop.cli_output import emit, open_service
 from medcoder_desktop.errors import InvalidInputError
 
@@ -44,16 +42,10 @@ def add_encounter_options(p: argparse.ArgumentParser, *, required: bool = False)
 
 
 def cmd_group(args: argparse.Namespace) -> int:
-    from medcoder_desktop.core.claim.models import ClaimInput
-
     pdx, pdx_poa = _code_poa(args.pdx)
-    try:
-        inp = ClaimInput(principal=pdx, principal_poa=pdx_poa, secondary=[_code_poa(s) for s in args.sdx or []],
-                         procedures=[p.strip().upper() for p in args.pcs or []], age=args.age, sex=args.sex,
-                         discharge_status=args.discharge_status or 1, date=args.date)
-    except ValidationError as exc:
-        first = exc.errors()[0]
-        raise InvalidInputError(f"The claim cannot be grouped: {'.'.join(map(str, first['loc']))}: {first['msg']}.") from None
+    inp = dict(principal=pdx, principal_poa=pdx_poa, secondary=[_code_poa(s) for s in args.sdx or []],
+               procedures=[p.strip().upper() for p in args.pcs or []], age=args.age, sex=args.sex,
+               discharge_status=args.discharge_status or 1, date=args.date)
     claim = open_service("none").group(inp)
     if args.json:
         emit(group_json(claim))

@@ -14,23 +14,12 @@ from medcoder_desktop.cli_output import ProgressPrinter, emit, open_service, say
 from medcoder_desktop.errors import ModelError
 
 
-def _manager():
-    from medcoder_desktop.core.engine.model_manager import ModelManager
-    from medcoder_desktop.core.settings import load_settings
-    from medcoder_desktop.paths import AppPaths
-
-    paths = AppPaths.default()
-    return ModelManager(paths, load_settings(paths))
-
-
 def _mb(size: int) -> str:
     return f"{size / 1e6:,.0f} MB"
 
 
 def cmd_model_pull(args: argparse.Namespace) -> int:
-    from medcoder_desktop.core.engine.model_manager import DEFAULT_FILE, DEFAULT_REPO
-
-    info = _manager().pull(args.repo or DEFAULT_REPO, args.file or DEFAULT_FILE, progress=ProgressPrinter())
+    info = open_service().pull_model(args.repo, args.file, progress=ProgressPrinter())
     if args.json:
         emit(info.model_dump())
     else:
@@ -39,7 +28,7 @@ def cmd_model_pull(args: argparse.Namespace) -> int:
 
 
 def cmd_model_import(args: argparse.Namespace) -> int:
-    info = _manager().import_file(args.file)
+    info = open_service().import_model(args.file)
     if args.json:
         emit(info.model_dump())
     else:
@@ -48,15 +37,13 @@ def cmd_model_import(args: argparse.Namespace) -> int:
 
 
 def cmd_model_list(args: argparse.Namespace) -> int:
-    manager = _manager()
-    models = manager.list()
+    service = open_service()
+    models = service.models()
     try:
-        active, source = manager.resolve_with_source(None)
+        active, source = service.default_model()
     except ModelError:  # a stale settings path must not hide the list
         active, source = None, "settings (file missing)"
-    from medcoder_desktop.core.engine.model_probe import runtime_info
-
-    runtime = runtime_info()
+    runtime = service.runtime_info()
     if args.json:
         emit({"models": [m.model_dump() for m in models],
                "active": {"path": str(active) if active else None, "source": source},
@@ -77,7 +64,7 @@ def cmd_model_list(args: argparse.Namespace) -> int:
 
 
 def cmd_model_verify(args: argparse.Namespace) -> int:
-    results = _manager().verify(args.name, run_check=True)
+    results = open_service().verify_models(args.name)
     ok = all(r.status == "ok" for r in results)
     if args.json:
         emit({"ok": ok, "results": [r.model_dump() for r in results]})

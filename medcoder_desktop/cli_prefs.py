@@ -15,15 +15,8 @@ from medcoder_desktop.cli_output import ProgressPrinter, emit, open_service, say
 from medcoder_desktop.errors import PreferencesError
 
 
-def _keys():
-    from medcoder_desktop.core.preferences import KeyRing
-    from medcoder_desktop.paths import AppPaths
-
-    return KeyRing(AppPaths.default())
-
-
 def cmd_learn(args: argparse.Namespace) -> int:
-    service = open_service()
+    service = open_service("none")
     reports = []
     if args.gold:
         reports.append(service.learn_preferences(Path(args.gold), progress=ProgressPrinter()))
@@ -42,7 +35,7 @@ def cmd_learn(args: argparse.Namespace) -> int:
 
 
 def cmd_show(args: argparse.Namespace) -> int:
-    summary = open_service().preferences()
+    summary = open_service("none").preferences()
     if args.json:
         emit(summary)
         return 0
@@ -84,7 +77,7 @@ def _print_rules(rules) -> None:
 
 
 def cmd_export(args: argparse.Namespace) -> int:
-    report = open_service().export_preferences(Path(args.file), organization=args.organization, author=args.author)
+    report = open_service("none").export_preferences(Path(args.file), organization=args.organization, author=args.author)
     if args.json:
         emit(report)
     else:
@@ -96,7 +89,7 @@ def cmd_export(args: argparse.Namespace) -> int:
 
 
 def cmd_import(args: argparse.Namespace) -> int:
-    report = open_service().import_preferences(Path(args.file), trust_signer=args.trust_signer)
+    report = open_service("none").import_preferences(Path(args.file), trust_signer=args.trust_signer)
     if report.signer_newly_trusted:
         say(f"Now trusting the pack's signer, fingerprint {report.signer}: compare it with the administrator's "
              "(`medcoder prefs key list` on their workstation).")
@@ -118,7 +111,7 @@ def cmd_import(args: argparse.Namespace) -> int:
 
 
 def cmd_rule_add(args: argparse.Namespace) -> int:
-    rule = open_service().add_rule(args.kind, args.code, over=args.over, add=args.with_code,
+    rule = open_service("none").add_rule(args.kind, args.code, over=args.over, add=args.with_code,
                                setting=args.setting, payer=args.payer)
     if args.json:
         emit(rule)
@@ -128,7 +121,7 @@ def cmd_rule_add(args: argparse.Namespace) -> int:
 
 
 def cmd_rule_list(args: argparse.Namespace) -> int:
-    rules = open_service().preferences().rules
+    rules = open_service("none").preferences().rules
     if args.json:
         emit(rules)
     else:
@@ -137,13 +130,13 @@ def cmd_rule_list(args: argparse.Namespace) -> int:
 
 
 def cmd_rule_remove(args: argparse.Namespace) -> int:
-    rule = open_service().remove_rule(args.id)
+    rule = open_service("none").remove_rule(args.id)
     print(f"Removed rule {rule.id}: {rule.describe()}")
     return 0
 
 
 def cmd_key_create(args: argparse.Namespace) -> int:
-    key = _keys().create(force=args.force)
+    key = open_service("none").create_signing_key(force=args.force)
     print(f"Created this workstation's signing key.\n  fingerprint {key.fingerprint}\n"
           "Give the other workstations its public key: `medcoder prefs key export FILE`, then `medcoder prefs "
           "trust FILE` there.")
@@ -151,15 +144,15 @@ def cmd_key_create(args: argparse.Namespace) -> int:
 
 
 def cmd_key_export(args: argparse.Namespace) -> int:
-    key = _keys().export_public(Path(args.file))
+    key = open_service("none").export_public_key(Path(args.file))
     print(f"Wrote the public key to {args.file}\n  fingerprint {key.fingerprint}")
     return 0
 
 
 def cmd_key_list(args: argparse.Namespace) -> int:
-    ring = _keys()
-    own = ring.own() if ring.has_signing_key() else None
-    trusted = ring.trusted()
+    service = open_service("none")
+    own = service.signing_key()
+    trusted = service.trusted_keys()
     if args.json:
         emit({"signing_key": own.fingerprint if own else None, "trusted": [k.model_dump() for k in trusted]})
         return 0
@@ -171,13 +164,13 @@ def cmd_key_list(args: argparse.Namespace) -> int:
 
 
 def cmd_trust(args: argparse.Namespace) -> int:
-    key = _keys().trust_file(Path(args.file), label=args.label or "")
+    key = open_service("none").trust_key(Path(args.file), label=args.label or "")
     print(f"Trusting packs signed by {key.fingerprint} ({key.label}).")
     return 0
 
 
 def cmd_untrust(args: argparse.Namespace) -> int:
-    key = _keys().untrust(args.fingerprint)
+    key = open_service("none").untrust_key(args.fingerprint)
     print(f"No longer trusting {key.fingerprint} ({key.label}).")
     return 0
 

@@ -6,7 +6,7 @@ import re
 import textwrap
 import time
 
-from medcoder_desktop.core.dictionary.build import Progress
+from medcoder_desktop.core.progress import Progress
 from medcoder_desktop.core.service import SUGGEST_THRESHOLD, CodingService
 from medcoder_desktop.paths import resource
 
@@ -22,32 +22,24 @@ def assessment_lines(note: str) -> list[str]:
 def run_demo(service: CodingService, progress: Progress) -> int:
     note = resource(*SAMPLE).read_text(encoding="utf-8")
     start = time.monotonic()
-    d = service.dictionary(progress=progress)
-    d.engine  # load the search index before timing searches
-    stats = d.stats()
-    runtime = service.runtime(progress=progress)
-    if runtime is not None:
-        mode = (f"model {runtime.name} ({runtime.backend}, loaded in {runtime.load_seconds:.1f} s) choosing among "
-                "the dictionary's candidates")
+    info = service.prepare(progress)  # the dictionary and its search index, then the model
+    stats = service.stats()
+    if info.model is not None:
+        mode = (f"model {info.model.name} ({info.model.backend}, loaded in {info.model.load_seconds:.1f} s) choosing "
+                "among the dictionary's candidates")
     else:
         mode = "retrieval only: no model found, suggestions come from the dictionary alone"
     print(f"medcoder — demo ({mode})\n")
     print("Code sets: " + ", ".join(f"{k} {v.version} ({v.codes:,} codes)" for k, v in stats.items()))
-    print(f"Dictionary: {d.path}  (ready in {time.monotonic() - start:.1f} s)\n")
+    print(f"Dictionary: {service.paths.dictionary_db}  (ready in {time.monotonic() - start:.1f} s)\n")
     print("Sample note: resources/" + "/".join(SAMPLE))
     print(textwrap.indent(note.strip(), "  │ "))
-    first_ms = None
-    t = time.perf_counter()
-    last = None
-    for event in service.suggest_stream(note):
-        if first_ms is None:
-            first_ms = (time.perf_counter() - t) * 1000
-        last = event
-    ms = (time.perf_counter() - t) * 1000
-    suggestions = last.suggestions if last else []
+    result = service.suggest(note)
+    suggestions = result.suggestions
     shown = [x for x in suggestions if x.suggested]
-    print(f"\nSuggested codes ({len(shown)}, outpatient; first suggestions in {first_ms:.0f} ms, "
-          f"final in {ms:.0f} ms). Confidence is calibrated: 0.80 means right about 8 times in 10.")
+    print(f"\nSuggested codes ({len(shown)}, outpatient; first suggestions in "
+          f"{result.timings['first_suggestions_ms']:.0f} ms, final in {result.timings['total_ms']:.0f} ms). "
+          "Confidence is calibrated: 0.80 means right about 8 times in 10.")
     for x in shown:
         bill = "" if x.billable else "  [not billable]"
         bar = "█" * round(x.confidence * 10) + "·" * (10 - round(x.confidence * 10))

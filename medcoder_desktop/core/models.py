@@ -145,6 +145,75 @@ class Suggestion(BaseModel):
     held_back: str | None = None  # the rule that keeps it off the screen whatever the threshold (core/conventions)
 
 
+
+class LoadedModel(BaseModel):
+    """The language model suggestions come from: file, hash, backend, where it was chosen, and the runtime's
+    own description (llama-cpp-python version, CPU features ...: kept as extra fields)."""
+
+    model_config = ConfigDict(extra="allow")
+
+    name: str
+    sha256: str
+    backend: str = ""
+    source: str = ""
+    load_seconds: float = 0.0
+
+
+class EngineInfo(BaseModel):
+    """What produces the suggestions: the mode, the model (None: retrieval only) and the code-set versions."""
+
+    mode: Literal["llm", "retrieval-only"]
+    model: LoadedModel | None = None
+    code_sets: dict[str, str] = Field(default_factory=dict)
+    model_error: str | None = None  # why the chosen model is not used, when it is not
+
+
+class SuggestResult(BaseModel):
+    """The whole answer for one note: the ranked suggestions (``suggested`` marks those shown), what made them,
+    warnings for the coder, and timings in milliseconds (first suggestions, retrieval, total ...)."""
+
+    suggestions: list[Suggestion] = Field(default_factory=list)
+    warnings: list[str] = Field(default_factory=list)
+    mode: Literal["llm", "retrieval-only"] = "retrieval-only"
+    model: LoadedModel | None = None
+    model_error: str | None = None
+    code_sets: dict[str, str] = Field(default_factory=dict)
+    timings: dict[str, float] = Field(default_factory=dict)
+    cancelled: bool = False
+    run_id: int | None = None  # the workspace run that keeps it, when the note is a workspace encounter's
+    reused: bool = False  # the encounter's saved run, still valid, shown again instead of suggesting anew
+    # The model calls' own record (calls, tokens, prompts when asked for): for benchmarks and tests, never output.
+    adjudication: Any = Field(default=None, exclude=True, repr=False)
+
+    def shown(self) -> list[Suggestion]:
+        """The suggestions shown as suggested."""
+        return [s for s in self.suggestions if s.suggested]
+
+
+class SuggestEvent(BaseModel):
+    """One step of suggesting a note: ``candidates`` (retrieval, at once), ``refined`` (after a model answer),
+    then ``done``, which carries the whole ``SuggestResult`` when it comes from the service."""
+
+    kind: Literal["candidates", "refined", "done"]
+    suggestions: list[Suggestion] = Field(default_factory=list)
+    stats: dict[str, float] = Field(default_factory=dict)
+    warnings: list[str] = Field(default_factory=list)
+    result: SuggestResult | None = None
+
+
+class Changes(BaseModel):
+    """What an operation changed, so that the window refreshes exactly that (anki's OpChanges)."""
+
+    encounter: str | None = None  # the encounter whose record, codes or claim changed
+    record: bool = False  # its details (age, sex, setting, status ...)
+    codes: bool = False  # its decisions (the code states)
+    claim: bool = False  # its claim (order, POA, discharge status, overrides)
+    worklist: bool = False  # the list of encounters (added, status)
+    preferences: bool = False
+    settings: bool = False
+    model: bool = False  # the model must be loaded again
+    undone: "Decision | None" = None  # the decision an undo took back
+
 # -- the workspace: encounters, runs, decisions, audit (stored by core/workspace) ---------------------------
 EncounterStatus = Literal["new", "in_progress", "coded", "skipped"]
 DecisionAction = Literal["accept", "reject", "edit", "add"]
@@ -343,3 +412,6 @@ class ExportResult(BaseModel):
     format: Literal["csv", "json"]
     encounters: int
     rows: int
+
+
+Changes.model_rebuild()  # its ``undone`` names Decision, defined above it in reading order only

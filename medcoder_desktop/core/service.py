@@ -5,23 +5,44 @@ from __future__ import annotations
 import datetime as dt
 import threading
 import time
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+from pydantic import ValidationError
+
+from medcoder_desktop.core.claim import ClaimChoices, build_claim
+from medcoder_desktop.core.claim.build import group_input
+from medcoder_desktop.core.claim.models import Claim, ClaimInput
+from medcoder_desktop.core.clock import now
 from medcoder_desktop.core.dictionary import Dictionary
+from medcoder_desktop.core.dictionary import years
 from medcoder_desktop.core.dictionary.build import build_dictionary
+from medcoder_desktop.core.dictionary.build_lock import dictionary_writer
+from medcoder_desktop.core.dictionary.importers import import_file
+from medcoder_desktop.core.engine.adjudicate import Adjudicator
+from medcoder_desktop.core.engine.confidence import load_calibration, mark_shown
+from medcoder_desktop.core.engine.llm_runtime import cached_sha256, check_gguf
+from medcoder_desktop.core.engine.model_manager import DEFAULT_FILE, DEFAULT_REPO, ModelInfo, ModelManager, VerifyResult
+from medcoder_desktop.core.engine.model_probe import ModelChecks, runtime_info
+from medcoder_desktop.core.engine.model_probe import combination_key as _combination
+from medcoder_desktop.core.engine.text import sections
+from medcoder_desktop.core.engine.pipeline import suggest_events
 from medcoder_desktop.core.evaluation import EvalResult, evaluate
 from medcoder_desktop.core.gold import gold_warnings, read_gold
-from medcoder_desktop.core.engine.model_probe import combination_key as _combination
-from medcoder_desktop.core.engine.model_probe import runtime_info
-from medcoder_desktop.core.engine.pipeline import SuggestEvent, suggest_events
 from medcoder_desktop.core.models import (
-    BuildReport, CodeDetail, CodeSetStats, Encounter, GoldItem, ImportReport, SearchHit, Suggestion,
+    BuildReport, Changes, CodeDetail, CodeSetStats, CodeState, Encounter, EncounterDetails, EncounterRecord,
+    EncounterSummary, EngineInfo, ExportResult, GoldItem, ImportReport, ImportResult, LoadedModel, SearchHit,
+    Suggestion, SuggestEvent, SuggestResult,
 )
+from medcoder_desktop.core.notefile import read_note
+from medcoder_desktop.core.preferences import PreferencesManager
+from medcoder_desktop.core.preferences.signing import TrustedKey
 from medcoder_desktop.core.progress import Progress, quiet
-from medcoder_desktop.core.settings import Settings, load_settings, resolve_user
-from medcoder_desktop.errors import InvalidInputError, WorkspaceError
-from medcoder_desktop.paths import AppPaths
+from medcoder_desktop.core.settings import Settings, load_settings, resolve_user, save_settings
+from medcoder_desktop.core.workspace import Workspace
+from medcoder_desktop.errors import InvalidInputError, ModelError, WorkspaceError
+from medcoder_desktop.paths import AppPaths, resource
 
 # A hit at or above this score is shown as suggested (chosen on the phrase dev sets; see bench/).
 SUGGEST_THRESHOLD = 0.45
@@ -43,8 +64,6 @@ class CodingService:
         self._runtime = None  # LlamaRuntime, loaded on first use
         self._model_source = ""
         self._resolved = False
-        self.last_adjudicator = None
-        self.last_warnings: list[str] = []
         self.model_problem: str | None = None  # why the chosen model is not used, when it is not
         self._preferences = None  # PreferencesManager, made on first use
 
@@ -66,7 +85,6 @@ class CodingService:
             if self._dictionary is not None:
                 self._dictionary.close()
                 self._dictionary = None
-            from medcoder_desktop.core.dictionary.build_lock import dictionary_writer
 
             with dictionary_writer(self.paths.dictionary_db, progress, "the dictionary build") as waited:
                 # A forced build that waited for another build reuses it: that one is as fresh.
@@ -82,8 +100,6 @@ class CodingService:
 
     def icd10cm_years(self) -> list[int]:
         """The fiscal years whose ICD-10-CM the dictionary holds (bundled and imported)."""
-        from medcoder_desktop.core.dictionary import years
-
         return years.loaded_years(self.dictionary())
 
     def show(self, code: str) -> CodeDetail:
@@ -94,9 +110,7 @@ class CodingService:
 
     def import_codes(self, kind: str, file: Path, version: str | None = None,
                      progress: Progress = quiet) -> ImportReport:
-        from medcoder_desktop.core.dictionary.importers import import_file
 
-        from medcoder_desktop.core.dictionary.build_lock import dictionary_writer
 
         d = self.dictionary()
         with dictionary_writer(d.path, progress, "the import"):  # one writer at a time: a second import waits
@@ -106,9 +120,36 @@ class CodingService:
 
     # -- model ---------------------------------------------------------------------------------
     def model_manager(self):
-        from medcoder_desktop.core.engine.model_manager import ModelManager
-
         return ModelManager(self.paths, self.settings)
+
+    def models(self) -> list[ModelInfo]:
+        """The models of the models folder (``medcoder model list``, the settings dialog)."""
+        return self.model_manager().list()
+
+    def default_model(self) -> tuple[Path | None, str]:
+        """The model used when none is named, and where that choice comes from (settings, models folder ...).
+
+        Raises:
+            ModelError: the settings name a model file that is missing.
+        """
+        return self.model_manager().resolve_with_source(None)
+
+    def import_model(self, path: Path) -> ModelInfo:
+        """Copy a GGUF file into the models folder after checking that it loads here."""
+        return self.model_manager().import_file(path)
+
+    def pull_model(self, repo: str | None = None, filename: str | None = None,
+                   progress: Progress | None = None) -> ModelInfo:
+        """Download a model from the Hugging Face hub (the only network use of the product)."""
+        return self.model_manager().pull(repo or DEFAULT_REPO, filename or DEFAULT_FILE, progress=progress)
+
+    def verify_models(self, name: str | None = None) -> list[VerifyResult]:
+        """Check the models' hashes and that each runs on this computer (in a child process)."""
+        return self.model_manager().verify(name, run_check=True)
+
+    def runtime_info(self) -> dict[str, Any]:
+        """The llama.cpp runtime: llama-cpp-python version, CPU features, AMX (``medcoder model list``)."""
+        return runtime_info()
 
     def use_model(self, model: str | None) -> None:
         """Choose another model (same meaning as the constructor's ``model``); the current one is closed."""
@@ -142,9 +183,6 @@ class CodingService:
     def _usable_model(self, path: Path, progress: Progress) -> Path | None:
         """``path`` when the model passed its child-process check on this runtime and CPU, else None
         with ``model_problem`` saying why (the product then runs retrieval-only)."""
-        from medcoder_desktop.core.engine.llm_runtime import cached_sha256, check_gguf
-        from medcoder_desktop.core.engine.model_probe import ModelChecks
-
         path = check_gguf(path)
         checks = ModelChecks(self.paths.data_dir)
         sha = cached_sha256(path, self.paths.cache_dir)
@@ -172,43 +210,72 @@ class CodingService:
                 self._dictionary.close()
                 self._dictionary = None
 
-    # -- suggestions -----------------------------------------------------------------------------
+    # -- suggestions: the one "suggest" use case -------------------------------------------------
     def suggest_stream(self, note: str, encounter: Encounter | None = None,
-                       cancel: threading.Event | None = None, *, record: bool = False):
-        """Events for one note: retrieval results at once, then the model's refinements, then ``done``.
+                       cancel: threading.Event | None = None, *, record: bool = False) -> Iterator[SuggestEvent]:
+        """Events for one note: retrieval results at once, then the model's refinements, then ``done``, whose
+        ``result`` is the whole ``SuggestResult``. The window, the CLI and the demo all suggest through here.
 
         ``cancel`` (set from any thread) stops the model at its next token; the ``done`` event then
-        carries what was decided so far and the warning "cancelled".
+        carries what was decided so far and the warning "cancelled". ``record`` keeps the model's prompts
+        (``result.adjudication.prompts``, for benchmarks).
         """
-        from medcoder_desktop.core.engine.adjudicate import Adjudicator
-
+        start = time.perf_counter()
         d = self.dictionary()
         encounter = encounter or Encounter(setting=self.settings.default_setting)
         cancel = cancel or threading.Event()
         rt = self.runtime()
         adjudicator = Adjudicator(rt, encounter, cancel=cancel, record=record) if rt is not None else None
-        self.last_adjudicator = adjudicator
-        threshold = self.settings.confidence_threshold
+        threshold = self.settings.confidence_threshold  # None: the calibrated one, as the pipeline applies it
+        first_ms = None
         for event in suggest_events(d, note, encounter, adjudicate=adjudicator, cancelled=cancel.is_set,
                                     model_sha256=rt.sha256 if rt is not None else None,
                                     preferences=self.preferences_manager().ranker()):
-            if threshold is not None:  # the user's own display threshold
-                for s in event.suggestions:
-                    s.suggested = s.confidence >= threshold and not s.held_back
-            yield event
-
-    def suggest(self, note: str, encounter: Encounter | None = None) -> tuple[list[Suggestion], dict]:
-        """The final suggestions for a note, and timings."""
-        last: SuggestEvent | None = None
-        first_ms = None
-        start = time.perf_counter()
-        for event in self.suggest_stream(note, encounter):
             if first_ms is None:
                 first_ms = (time.perf_counter() - start) * 1000
-            last = event
-        assert last is not None
-        self.last_warnings = [w for w in last.warnings if w != "cancelled"]
-        return last.suggestions, {"first_suggestions_ms": round(first_ms or 0.0, 1), **last.stats}
+            if threshold is not None:
+                mark_shown(event.suggestions, threshold)
+            if event.kind == "done":
+                info = self.engine_info()
+                event.result = SuggestResult(
+                    suggestions=event.suggestions, warnings=[w for w in event.warnings if w != "cancelled"],
+                    cancelled="cancelled" in event.warnings, mode=info.mode, model=info.model,
+                    model_error=info.model_error, code_sets=info.code_sets,
+                    timings={"first_suggestions_ms": round(first_ms, 1), **event.stats},
+                    adjudication=adjudicator.stats if adjudicator is not None else None)
+            yield event
+
+    def suggest(self, note: str, encounter: Encounter | None = None) -> SuggestResult:
+        """The whole result for a note (``suggest_stream`` run to its end)."""
+        last: SuggestEvent | None = None
+        for last in self.suggest_stream(note, encounter):
+            pass
+        assert last is not None and last.result is not None
+        return last.result
+
+    def suggest_encounter(self, encounter_id: str, cancel: threading.Event | None = None, *,
+                          reuse: bool = False) -> Iterator[SuggestEvent]:
+        """``suggest_stream`` for a workspace encounter, whose finished run is kept as shown (``result.run_id``).
+
+        With ``reuse``, the encounter's saved run is given back instead (one ``done`` event, ``result.reused``)
+        when the loaded model and code sets would make it again. A cancelled run is shown, not kept."""
+        if reuse:
+            run = self.reusable_run(encounter_id)
+            if run is not None:
+                info = self.engine_info()
+                result = SuggestResult(suggestions=run.suggestions, mode=info.mode, model=info.model,
+                                       code_sets=info.code_sets, timings=dict(run.timings), run_id=run.id,
+                                       reused=True)
+                yield SuggestEvent(kind="done", suggestions=run.suggestions, result=result)
+                return
+        record = self.workspace().get_encounter(encounter_id)
+        started = now("milliseconds")
+        for event in self.suggest_stream(record.note, record.to_encounter(), cancel):
+            if event.kind == "done" and "cancelled" not in event.warnings:
+                run = self.record_run(encounter_id, event, started)
+                if event.result is not None:
+                    event.result.run_id = run.id
+            yield event
 
     # -- the claim (core/claim) -------------------------------------------------------------------
     def claim_for(self, suggestions: list[Suggestion], encounter: Encounter, note: str, choices=None):
@@ -216,22 +283,27 @@ class CodingService:
 
         The one place the claim step is called from: whatever changes how suggestions are made, the claim takes
         the list as it will be shown. ``choices``: the coder's ``ClaimChoices`` (order, principal, POA)."""
-        from medcoder_desktop.core.claim import build_claim
-
         return build_claim(suggestions, encounter, note, self.dictionary(), choices)
 
-    def group(self, claim_input):
-        """Group a coder's final claim (``ClaimInput``): DRG, severities, edits (``medcoder group``)."""
-        from medcoder_desktop.core.claim.build import group_input
+    def group(self, claim_input: ClaimInput | dict[str, Any]) -> Claim:
+        """Group a coder's final claim (a ``ClaimInput`` or its fields): DRG, severities, edits (``medcoder group``).
 
+        Raises:
+            InvalidInputError: the fields do not make a claim; the message names the first wrong one.
+        """
+        if not isinstance(claim_input, ClaimInput):
+            try:
+                claim_input = ClaimInput.model_validate(claim_input)
+            except ValidationError as exc:
+                first = exc.errors()[0]
+                raise InvalidInputError(f"The claim cannot be grouped: {'.'.join(map(str, first['loc']))}: "
+                                        f"{first['msg']}.") from None
         return group_input(claim_input, self.dictionary())
 
     def encounter_claim(self, encounter_id: str, suggestions: list[Suggestion] | None = None):
         """The claim of a workspace encounter: the suggestions as shown (default: its latest run) with the coder's
         decisions (accepted, rejected, added codes; order, POA, discharge status, edit overrides). The grouped
         claim is kept for exports. Returns (Claim, impacts by code)."""
-        from medcoder_desktop.core.claim import ClaimChoices
-
         ws = self.workspace()
         record = ws.get_encounter(encounter_id)
         if suggestions is None:
@@ -296,24 +368,47 @@ class CodingService:
     def mode(self) -> str:
         return "llm" if self.runtime() is not None else "retrieval-only"
 
-    def info(self) -> dict[str, Any]:
-        """What produced the suggestions: mode, model (name, sha256, backend), code-set versions."""
+    def engine_info(self) -> EngineInfo:
+        """What produces the suggestions: mode, model (name, sha256, backend ...), code-set versions."""
         rt = self.runtime()
         model = None
         if rt is not None:
-            model = {"name": rt.name, "sha256": rt.sha256, "backend": rt.backend, "source": self._model_source,
-                     "load_seconds": round(rt.load_seconds, 3)}
-            model.update(runtime_info())
-        info: dict[str, Any] = {"mode": self.mode(), "model": model, "code_sets": self.dictionary().code_sets()}
-        if self.model_problem:
-            info["model_error"] = self.model_problem
-        return info
+            model = LoadedModel(name=rt.name, sha256=rt.sha256, backend=rt.backend, source=self._model_source,
+                                load_seconds=round(rt.load_seconds, 3), **runtime_info())
+        return EngineInfo(mode=self.mode(), model=model, code_sets=self.dictionary().code_sets(),
+                          model_error=self.model_problem)
+
+    def info(self) -> dict[str, Any]:
+        """``engine_info()`` as plain data, as ``--json`` prints it (``model_error`` only when there is one)."""
+        return self.engine_info().model_dump(mode="json", exclude_none=False,
+                                             exclude={"model_error"} if not self.model_problem else None)
+
+    def prepare(self, progress: Progress = quiet, *, fall_back: bool = False, index: bool = True) -> EngineInfo:
+        """Open the dictionary (building it on a first start) with its search index (unless ``index`` is
+        False: the first search loads it), then load the model.
+
+        Raises:
+            ModelError: the chosen model cannot be loaded; with ``fall_back`` the service goes on
+                retrieval-only instead and ``model_error`` says why.
+        """
+        d = self.dictionary(progress=progress)
+        if index:
+            progress("loading the search index", 0.5)
+            d.engine
+        try:
+            self.runtime(progress=progress)
+        except ModelError as exc:
+            if not fall_back:
+                raise
+            self.use_model("none")
+            self.runtime()
+            self.model_problem = str(exc)
+        return self.engine_info()
 
     # -- organization preferences (core/preferences) ----------------------------------------------
     def preferences_manager(self):
         """Rules, learning, packs and keys (``PreferencesManager``); its ``keys`` is the ``KeyRing``."""
         if self._preferences is None:
-            from medcoder_desktop.core.preferences import PreferencesManager
 
             self._preferences = PreferencesManager(self.paths, self.dictionary)
         return self._preferences
@@ -328,8 +423,6 @@ class CodingService:
 
     def learn_from_workspace(self):
         """Learn from the coders' decisions in this data folder's workspace; returns a ``LearnReport``."""
-        from medcoder_desktop.core.workspace import Workspace
-
         with Workspace.open_default(self.paths) as workspace:
             return self.preferences_manager().learn_workspace(workspace)
 
@@ -348,6 +441,28 @@ class CodingService:
 
     def remove_rule(self, rule_id: int):
         return self.preferences_manager().remove_rule(rule_id)
+
+    # Signing keys of preference packs (``medcoder prefs key ...``, the preferences view).
+    def signing_key(self) -> TrustedKey | None:
+        """This workstation's signing key, None when it has none (then it cannot export packs)."""
+        keys = self.preferences_manager().keys
+        return keys.own() if keys.has_signing_key() else None
+
+    def create_signing_key(self, *, force: bool = False) -> TrustedKey:
+        return self.preferences_manager().keys.create(force=force)
+
+    def export_public_key(self, path: Path) -> TrustedKey:
+        return self.preferences_manager().keys.export_public(Path(path))
+
+    def trusted_keys(self) -> list[TrustedKey]:
+        return self.preferences_manager().keys.trusted()
+
+    def trust_key(self, path: Path, label: str = "") -> TrustedKey:
+        """Trust packs signed by the public key in ``path``."""
+        return self.preferences_manager().keys.trust_file(Path(path), label=label)
+
+    def untrust_key(self, fingerprint: str) -> TrustedKey:
+        return self.preferences_manager().keys.untrust(fingerprint)
 
     # -- evaluation ------------------------------------------------------------------------------
     def evaluate(self, gold_file: Path, *, limit: int | None = None, setting: str | None = None) -> EvalResult:
@@ -401,8 +516,6 @@ class CodingService:
         Raises:
             WorkspaceError: the workspace file cannot be opened or was made by a newer version.
         """
-        from medcoder_desktop.core.workspace import Workspace
-
         with self._workspace_lock():
             ws = self.__dict__.get("_workspace")
             if ws is None:
@@ -418,18 +531,71 @@ class CodingService:
         if ws is not None:
             ws.close()
 
+    # The window's reads and writes of the workspace. A write returns ``Changes``: what to refresh.
+    def encounters(self, status: str | None = None) -> list[EncounterSummary]:
+        """The worklist: every encounter (or those of one status), in worklist order."""
+        return self.workspace().list_encounters(status)
+
+    def encounter(self, encounter_id: str) -> EncounterRecord:
+        return self.workspace().get_encounter(encounter_id)
+
+    def code_states(self, encounter_id: str, *, include_rejected: bool = False) -> list[CodeState]:
+        """Where each code of the encounter stands (its latest decision not undone)."""
+        return self.workspace().current_codes(encounter_id, include_rejected=include_rejected)
+
+    def decide(self, encounter_id: str, code: str, system: str, action: str, *, run_id: int | None = None,
+               reason: str | None = None, replaced_code: str | None = None) -> Changes:
+        """Record a coder's decision (accept, reject, edit, add) in the workspace and its audit log."""
+        self.workspace().record_decision(encounter_id, code, system, action, run_id=run_id, reason=reason,
+                                         replaced_code=replaced_code)
+        return Changes(encounter=encounter_id, codes=True, claim=True, worklist=True)
+
+    def undo_decision(self, encounter_id: str) -> Changes:
+        """Take back the encounter's latest decision (``undone``: which; None when there was none)."""
+        undone = self.workspace().undo_last_decision(encounter_id)
+        return Changes(encounter=encounter_id, codes=undone is not None, claim=undone is not None,
+                       worklist=undone is not None, undone=undone)
+
+    def set_status(self, encounter_id: str, status: str) -> Changes:
+        self.workspace().set_status(encounter_id, status)
+        return Changes(encounter=encounter_id, record=True, worklist=True)
+
+    def update_encounter(self, encounter_id: str, **fields: Any) -> Changes:
+        """Change the encounter's details (age, sex, payer, setting, date of service); audited."""
+        self.workspace().update_encounter(encounter_id, **fields)
+        return Changes(encounter=encounter_id, record=True, worklist=True, claim=True)
+
+    def set_discharge_status(self, encounter_id: str, status: int | None) -> Changes:
+        self.workspace().set_discharge_status(encounter_id, status)
+        return Changes(encounter=encounter_id, claim=True)
+
+    def set_poa(self, encounter_id: str, code: str, poa: str | None) -> Changes:
+        self.workspace().set_poa(encounter_id, code, poa)
+        return Changes(encounter=encounter_id, claim=True)
+
+    def override_edit(self, encounter_id: str, edit: str, codes: list[str], reason: str) -> Changes:
+        """Override a claim edit with the coder's reason (audited)."""
+        self.workspace().override_edit(encounter_id, edit, codes, reason)
+        return Changes(encounter=encounter_id, claim=True)
+
+    def import_notes(self, kind: str, path: Path) -> ImportResult:
+        """Add the notes of a folder, a CSV or a JSON-lines file to the worklist (``kind``: folder, csv, jsonl)."""
+        ws = self.workspace()
+        op = {"folder": ws.import_folder, "csv": ws.import_csv, "jsonl": ws.import_jsonl}[kind]
+        return op(Path(path))
+
+    def export_coded(self, fmt: str, path: Path) -> ExportResult:
+        """Write the coded encounters as CSV or JSON (``fmt``), owner-only."""
+        ws = self.workspace()
+        return (ws.export_csv if fmt == "csv" else ws.export_json)(Path(path))
+
     def note_sections(self, note: str):
         """The note's headed sections (list of ``Section``, character offsets into ``note``)."""
-        from medcoder_desktop.core.engine.text import sections
-
         return sections(note)
 
     def seed_samples(self):
         """On a first start (no encounter at all), add the bundled sample notes so that there is something to
         review. Returns the ids added (none when the workspace already holds encounters)."""
-        from medcoder_desktop.core.models import EncounterDetails
-        from medcoder_desktop.paths import resource
-
         ws = self.workspace()
         if ws.list_encounters(limit=1):
             return []
@@ -450,9 +616,6 @@ class CodingService:
         Raises:
             InvalidInputError: the file is missing, empty, binary, not UTF-8 or too large.
         """
-        from medcoder_desktop.core.notefile import read_note
-        from medcoder_desktop.core.models import EncounterDetails
-
         path = Path(path)
         note = read_note(path)
         ws = self.workspace()
@@ -471,11 +634,10 @@ class CodingService:
 
     def record_run(self, encounter_id: str, event: SuggestEvent, started_at: str | None = None):
         """Keep a finished run's suggestions, as shown, in the workspace (with model and code-set versions)."""
-        info = self.info()
-        model = info["model"] or {}
+        info = self.engine_info()
         return self.workspace().save_run(
-            encounter_id, event.suggestions, mode=info["mode"], model_name=model.get("name"),
-            model_sha256=model.get("sha256"), code_sets=info["code_sets"],
+            encounter_id, event.suggestions, mode=info.mode, model_name=info.model.name if info.model else None,
+            model_sha256=info.model.sha256 if info.model else None, code_sets=info.code_sets,
             timings={k: float(v) for k, v in event.stats.items()}, started_at=started_at)
 
     def reusable_run(self, encounter_id: str):
@@ -499,11 +661,8 @@ class CodingService:
                 return None  # organization preferences changed since: they change the ranking
         threshold = self.settings.confidence_threshold
         if threshold is None:  # the calibrated one, as a fresh run would use
-            from medcoder_desktop.core.engine.confidence import load_calibration
-
             threshold = load_calibration(sha).threshold
-        for s in run.suggestions:
-            s.suggested = s.confidence >= threshold and not s.held_back
+        mark_shown(run.suggestions, threshold)
         return run
 
     def code_titles(self, codes, system: str) -> dict[str, str]:
@@ -513,8 +672,6 @@ class CodingService:
     def apply_settings(self, settings: Settings) -> bool:
         """Save ``settings`` and use them from now on. Returns True when the model must be loaded again
         (model, threads or GPU layers changed); the next ``runtime()`` call loads it."""
-        from medcoder_desktop.core.settings import save_settings
-
         save_settings(self.paths, settings)
         old, self.settings = self.settings, settings
         ws = self.__dict__.get("_workspace")

@@ -46,9 +46,8 @@ class FileActions:
             self.import_notes(kind, Path(path))
 
     def import_notes(self, kind: str, path: Path) -> None:
-        op = {"folder": self.ws.import_folder, "csv": self.ws.import_csv, "jsonl": self.ws.import_jsonl}[kind]
         self._busy(f"Importing {path.name}…")
-        self.tasks.run(lambda: op(path), self._imported, self._file_failed, lane="lookup")
+        self.tasks.run(lambda: self.service.import_notes(kind, path), self._imported, self._file_failed, lane="lookup")
 
     def _imported(self, result: Any) -> None:
         self._idle(f"Imported {len(result.imported)} notes.")
@@ -71,9 +70,8 @@ class FileActions:
             self.export(fmt, Path(path))
 
     def export(self, fmt: str, path: Path) -> None:
-        op = self.ws.export_csv if fmt == "csv" else self.ws.export_json
         self._busy(f"Exporting to {path.name}…")
-        self.tasks.run(lambda: op(path), lambda r: self._idle(f"Exported {r.encounters} coded encounters "
+        self.tasks.run(lambda: self.service.export_coded(fmt, path), lambda r: self._idle(f"Exported {r.encounters} coded encounters "
                                                               f"({r.rows} codes) to {r.path}."),
                        self._file_failed, lane="lookup")
 

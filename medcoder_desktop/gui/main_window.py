@@ -8,7 +8,7 @@ the running suggestions and their late results are ignored.
 from __future__ import annotations
 
 import sys
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import Qt, QTimer, Signal
 from PySide6.QtGui import QAction, QCloseEvent, QKeySequence, QPaintEvent
@@ -16,7 +16,7 @@ from PySide6.QtWidgets import (
     QInputDialog, QLabel, QMainWindow, QMessageBox, QProgressBar, QSplitter, QVBoxLayout, QWidget,
 )
 
-from medcoder_desktop.core.models import EncounterRecord, EncounterSummary, SearchHit
+from medcoder_desktop.core.models import Changes, EncounterRecord, EncounterSummary, SearchHit, SuggestResult
 from medcoder_desktop.core.failures import user_error
 from medcoder_desktop.errors import MedcoderError
 from medcoder_desktop.gui.file_actions import FileActions
@@ -28,6 +28,9 @@ from medcoder_desktop.gui.views.note_view import NoteView
 from medcoder_desktop.gui.views.suggestions import SuggestionsPanel
 from medcoder_desktop.gui.views.worklist import WorklistPanel
 from medcoder_desktop.gui.workers import EngineLoad, SuggestJob, Tasks
+
+if TYPE_CHECKING:
+    from medcoder_desktop.core.service import CodingService
 
 # The instruction sets worth showing in the status bar (the rest is in its tooltip).
 _ISA_SHOWN = ("AVX", "FMA", "F16C", "AMX", "NEON", "SVE", "DOTPROD")
@@ -48,11 +51,10 @@ class MainWindow(FileActions, QMainWindow):
     suggestionsDone = Signal(str)
     firstPaint = Signal()
 
-    def __init__(self, service: Any, *, seed_samples: bool = True) -> None:
+    def __init__(self, service: CodingService, *, seed_samples: bool = True) -> None:
         super().__init__()
         self.service = service
         self.tasks = Tasks(self)
-        self.ws = service.workspace()
         self.info: dict | None = None
         self.record: EncounterRecord | None = None
         self.run_id: int | None = None
@@ -306,19 +308,30 @@ class MainWindow(FileActions, QMainWindow):
     # -- worklist --------------------------------------------------------------------------------
     def refresh_worklist(self) -> None:
         keep = self.record.id if self.record else None
-        self.worklist.set_items(self.ws.list_encounters(), keep=keep)
+        self.worklist.set_items(self.service.encounters(), keep=keep)
 
     def _refresh_worklist_item(self) -> None:
         if self.record is None:
             return
-        rec = self.ws.get_encounter(self.record.id)
+        rec = self.service.encounter(self.record.id)
         old = next((i for i in self.worklist.model._all if i.id == rec.id), None)
         summary = EncounterSummary(id=rec.id, status=rec.status, setting=rec.setting,
                                    preview=old.preview if old else "",
-                                   accepted_codes=len(self.ws.current_codes(rec.id)))
+                                   accepted_codes=len(self.service.code_states(rec.id)))
         self.worklist.update_item(summary)
         self.record = rec
         self.details.set_record(rec)
+
+    def _apply(self, changes: Changes) -> None:
+        """Refresh what an operation changed (the service says which), for the encounter on screen."""
+        if self.record is None or changes.encounter != self.record.id:
+            return
+        if changes.codes:
+            self._refresh_states()
+        if changes.record or changes.codes or changes.worklist:
+            self._refresh_worklist_item()
+        if changes.claim:
+            self.regroup()
 
     def next_note(self) -> None:
         nxt = self.worklist.next_id(self.record.id if self.record else None)
@@ -329,8 +342,7 @@ class MainWindow(FileActions, QMainWindow):
 
     def set_status(self, status: str) -> None:
         if self.record is not None:
-            self.ws.set_status(self.record.id, status)
-            self._refresh_worklist_item()
+            self._apply(self.service.set_status(self.record.id, status))
 
     def mark_coded(self) -> None:
         """Marks coded on a worker (the claim is regrouped first): open edits refuse it, with their messages."""
@@ -361,7 +373,7 @@ class MainWindow(FileActions, QMainWindow):
             self.job.cancel()
             self.job = None
         try:
-            rec = self.ws.get_encounter(encounter_id)
+            rec = self.service.encounter(encounter_id)
         except MedcoderError as exc:
             self._error(exc)
             return
@@ -380,9 +392,9 @@ class MainWindow(FileActions, QMainWindow):
         self._refresh_states()
         self.suggestions.update_title("finding codes…")
         self._busy("Finding codes…")
-        job = SuggestJob(self.tasks, self.service, rec.id, rec.note, rec.to_encounter(), reuse=not rerun,
+        job = SuggestJob(self.tasks, self.service, rec.id, reuse=not rerun,
                          on_event=lambda ev: self._on_event(job, ev),
-                         on_done=lambda ev, run: self._on_done(job, ev, run),
+                         on_done=lambda result: self._on_done(job, result),
                          on_failed=lambda exc: self._on_failed(job, exc), on_progress=self._progress)
         self.job = job
         job.start()
@@ -399,16 +411,15 @@ class MainWindow(FileActions, QMainWindow):
             self._busy("Refining with the model…")
             self.suggestions.update_title("the model is checking…")
 
-    def _on_done(self, job: SuggestJob, event: Any, run: Any) -> None:
+    def _on_done(self, job: SuggestJob, result: SuggestResult) -> None:
         if job is not self.job:
             return
         self.final = True
-        self.run_id = run.id if run is not None else None
-        self._show_suggestions(event.suggestions if event is not None else run.suggestions)
-        warnings = [w for w in (event.warnings if event is not None else []) if w != "cancelled"]
-        ms = event.stats.get("total_ms") if event is not None else None
-        self._idle(" ".join(warnings) if warnings else (f"Suggestions ready in {ms:.0f} ms." if ms is not None
-                                                       else "Suggestions from the saved run."))
+        self.run_id = result.run_id
+        self._show_suggestions(result.suggestions)
+        ms = None if result.reused else result.timings.get("total_ms")
+        self._idle(" ".join(result.warnings) if result.warnings else (
+            f"Suggestions ready in {ms:.0f} ms." if ms is not None else "Suggestions from the saved run."))
         self.suggestions.update_title()
         self.regroup()
         self.suggestionsDone.emit(job.encounter_id)
@@ -435,7 +446,7 @@ class MainWindow(FileActions, QMainWindow):
     def _refresh_states(self) -> None:
         if self.record is None:
             return
-        self._states = self.ws.current_codes(self.record.id, include_rejected=True)
+        self._states = self.service.code_states(self.record.id, include_rejected=True)
         keep = self.suggestions.current()
         self.suggestions.model.set_states(self._states, self._titles)
         if keep is not None:
@@ -481,14 +492,12 @@ class MainWindow(FileActions, QMainWindow):
         if self.record is None:
             return False
         try:
-            self.ws.record_decision(self.record.id, code, system, action, run_id=self.run_id, reason=reason,
-                                    replaced_code=replaced)
+            changes = self.service.decide(self.record.id, code, system, action, run_id=self.run_id, reason=reason,
+                                          replaced_code=replaced)
         except MedcoderError as exc:
             self._error(exc)
             return False
-        self._refresh_states()
-        self._refresh_worklist_item()
-        self.regroup()
+        self._apply(changes)
         return True
 
     def accept_selected(self) -> None:
@@ -572,16 +581,15 @@ class MainWindow(FileActions, QMainWindow):
         if self.record is None:
             return
         try:
-            d = self.ws.undo_last_decision(self.record.id)
+            changes = self.service.undo_decision(self.record.id)
         except MedcoderError as exc:
             self._error(exc)
             return
+        d = changes.undone
         if d is None:
             self.message("Nothing to undo for this note.")
             return
-        self._refresh_states()
-        self._refresh_worklist_item()
-        self.regroup()
+        self._apply(changes)
         self.suggestions.select_code(d.replaced_code or d.code)
         self.message(f"Undone: {d.action} {d.code}.")
 
@@ -590,10 +598,11 @@ class MainWindow(FileActions, QMainWindow):
             return
         if field == "discharge_status":  # kept with the claim (audited there): it changes the DRG, not the codes
             rec_id = self.record.id
-            self.regroup(lambda: self.ws.set_discharge_status(rec_id, value))
+            self.regroup(lambda: self.service.set_discharge_status(rec_id, value))
             return
         try:
-            self.record = self.ws.update_encounter(self.record.id, **{field: value})
+            self.service.update_encounter(self.record.id, **{field: value})
+            self.record = self.service.encounter(self.record.id)
         except MedcoderError as exc:
             self.details.set_record(self.record)
             self.details.show_error(str(exc))
@@ -683,7 +692,7 @@ class MainWindow(FileActions, QMainWindow):
         nxt = POA_CYCLE[(POA_CYCLE.index(current) + 1) % len(POA_CYCLE)] if current in POA_CYCLE else "Y"
         rec_id = self.record.id
         self.message(f"POA of {code}: {nxt or 'cleared'}.")
-        self.regroup(lambda: self.ws.set_poa(rec_id, code, nxt))
+        self.regroup(lambda: self.service.set_poa(rec_id, code, nxt))
 
     def override_edits(self) -> None:
         """Ask a reason for each open edit; overrides are audited and let the encounter be marked coded."""
@@ -702,6 +711,6 @@ class MainWindow(FileActions, QMainWindow):
 
         def save() -> None:
             for edit, reason in reasons:
-                self.ws.override_edit(rec_id, edit.name, edit.codes, reason)
+                self.service.override_edit(rec_id, edit.name, edit.codes, reason)
 
         self.regroup(save)

@@ -304,8 +304,7 @@ class PreferencesDialog(QDialog):
         self._tell("\n".join(parts))
 
     def export_dialog(self) -> None:
-        keys = self.service.preferences_manager().keys
-        if not keys.has_signing_key():
+        if self.service.signing_key() is None:
             answer = QMessageBox.question(
                 self, "Create a signing key?",
                 "A pack is signed with this workstation's key so that other workstations can check nothing changed "
@@ -313,7 +312,7 @@ class PreferencesDialog(QDialog):
                 "workstations: `medcoder prefs key export`.)")
             if answer != QMessageBox.StandardButton.Yes:
                 return
-            self._run(keys.create, lambda key: self._tell(f"Signing key created: {key.fingerprint}."),
+            self._run(self.service.create_signing_key, lambda key: self._tell(f"Signing key created: {key.fingerprint}."),
                       changed=False)
         organization, ok = QInputDialog.getText(self, "Export a preferences pack", "Organization:",
                                                 text=self.organization)

@@ -100,7 +100,7 @@ class SettingsDialog(QDialog):
         self.model.clear()
         self.model.addItem(AUTO, None)
         self.model.addItem(NO_MODEL, "none")
-        for info in self.service.model_manager().list():
+        for info in self.service.models():
             if info.present:
                 self.model.addItem(f"{info.name}  ({info.size / 1e6:,.0f} MB)", info.path)
         if current and self.model.findData(current) < 0:
@@ -119,7 +119,7 @@ class SettingsDialog(QDialog):
         self.progress.show()
         self.error.hide()
         self.model_note.setText(f"Checking and copying {path.name}…")
-        self.tasks.run(lambda: self.service.model_manager().import_file(path), self._imported, self._import_failed,
+        self.tasks.run(lambda: self.service.import_model(path), self._imported, self._import_failed,
                        lane="lookup")
 
     def _imported(self, info: Any) -> None:

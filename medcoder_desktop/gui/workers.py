@@ -12,17 +12,19 @@ touch one either. ``Tasks.shutdown()`` joins both threads.
 
 from __future__ import annotations
 
-import datetime as dt
 import logging
 import threading
 from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
 from functools import partial
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import QObject, Qt, Signal
 
-from medcoder_desktop.errors import ModelError
+from medcoder_desktop.core.models import SuggestResult
+
+if TYPE_CHECKING:  # the window imports the service when it starts, not with this module
+    from medcoder_desktop.core.service import CodingService
 
 log = logging.getLogger(__name__)
 LANES = ("engine", "lookup")
@@ -85,18 +87,14 @@ class Tasks(QObject):
             lane.shutdown(wait=True, cancel_futures=True)
 
 
-def now_iso() -> str:
-    return dt.datetime.now(dt.timezone.utc).isoformat(timespec="milliseconds")
-
-
 class EngineLoad:
     """The dictionary, then the model (or retrieval-only when there is none), on the engine lane.
 
-    ``on_progress(stage, fraction)`` while it loads; ``on_ready(info)`` with ``CodingService.info()`` and,
-    when the chosen model could not be loaded, ``info["model_error"]`` (the service then runs without one).
+    ``on_progress(stage, fraction)`` while it loads; ``on_ready(info)`` with ``CodingService.info()``, whose
+    ``model_error`` says why the chosen model could not be loaded (the service then runs without one).
     """
 
-    def __init__(self, tasks: Tasks, service: Any, *, on_progress: Callable[[str, float], None],
+    def __init__(self, tasks: Tasks, service: CodingService, *, on_progress: Callable[[str, float], None],
                  on_ready: Callable[[dict], None], on_failed: Callable[[BaseException], None]) -> None:
         self.tasks, self.service = tasks, service
         self.on_progress, self.on_ready, self.on_failed = on_progress, on_ready, on_failed
@@ -108,37 +106,26 @@ class EngineLoad:
         self.tasks.post(self.on_progress, stage, fraction)
 
     def _op(self) -> dict:
-        d = self.service.dictionary(progress=self._progress)
-        self._progress("loading the search index", 0.5)
-        d.engine
-        error = None
-        try:
-            self.service.runtime(progress=self._progress)
-        except ModelError as exc:
-            error = str(exc)
-            self.service.use_model("none")
-        info = dict(self.service.info())
-        if error:
-            info["model_error"] = error
-        return info
+        self.service.prepare(self._progress, fall_back=True)
+        return self.service.info()
 
 
 class SuggestJob:
-    """Suggestions for one encounter on the engine lane, streamed to the GUI thread.
+    """Suggestions for one encounter on the engine lane: the service's events, handed to the GUI thread.
 
     ``cancel()`` sets the event the core honours (the model stops at its next token); from then on none of
-    the job's callbacks is called: a stale job's results are ignored. With ``reuse``, the encounter's
-    latest saved run is shown instead when the same model and code sets would make it again.
+    the job's callbacks is called: a stale job's results are ignored. With ``reuse``, the service gives back
+    the encounter's saved run when the same model and code sets would make it again.
 
     Callbacks (GUI thread): ``on_event(SuggestEvent)`` for ``candidates`` and ``refined``;
-    ``on_done(SuggestEvent | None, SuggestionRun | None)``; ``on_failed(exception)``.
+    ``on_done(SuggestResult)``; ``on_failed(exception)``.
     """
 
-    def __init__(self, tasks: Tasks, service: Any, encounter_id: str, note: str, encounter: Any, *,
-                 reuse: bool, on_event: Callable, on_done: Callable, on_failed: Callable,
+    def __init__(self, tasks: Tasks, service: CodingService, encounter_id: str, *, reuse: bool,
+                 on_event: Callable, on_done: Callable, on_failed: Callable,
                  on_progress: Callable[[str, float], None] | None = None) -> None:
         self.tasks, self.service = tasks, service
-        self.encounter_id, self.note, self.encounter, self.reuse = encounter_id, note, encounter, reuse
+        self.encounter_id, self.reuse = encounter_id, reuse
         self.on_event, self.on_done, self.on_failed, self.on_progress = on_event, on_done, on_failed, on_progress
         self._cancel = threading.Event()
         self.future: Future | None = None
@@ -162,32 +149,25 @@ class SuggestJob:
         if not self.cancelled:
             fn(*args)
 
-    def _op(self) -> tuple[Any, Any] | None:
+    def _op(self) -> SuggestResult | None:
         if self.cancelled:
             return None
-        self.service.dictionary(progress=self._progress)
-        self.service.runtime(progress=self._progress)
-        if self.reuse:
-            run = self.service.reusable_run(self.encounter_id)
-            if run is not None:
-                return None, run
-        started = now_iso()
-        last = None
-        for event in self.service.suggest_stream(self.note, self.encounter, cancel=self._cancel):
+        self.service.prepare(self._progress, index=False)
+        result = None
+        for event in self.service.suggest_encounter(self.encounter_id, self._cancel, reuse=self.reuse):
             if self.cancelled:
                 return None
             if event.kind != "done":
                 self.tasks.post(self._if_live, self.on_event, event)
-            last = event
-        if last is None or self.cancelled:
-            return None
-        # A run the core stopped by itself (the model was closed under it) is shown, not kept.
-        run = None if "cancelled" in last.warnings else self.service.record_run(self.encounter_id, last, started)
-        return last, run
+            else:
+                result = event.result or SuggestResult(  # a done event made outside the service (tests)
+                    suggestions=event.suggestions, warnings=[w for w in event.warnings if w != "cancelled"],
+                    cancelled="cancelled" in event.warnings)
+        return None if self.cancelled else result
 
-    def _done(self, result: tuple[Any, Any] | None) -> None:
+    def _done(self, result: SuggestResult | None) -> None:
         if result is not None and not self.cancelled:
-            self.on_done(*result)
+            self.on_done(result)
 
     def _failed(self, exc: BaseException) -> None:
         if not self.cancelled:

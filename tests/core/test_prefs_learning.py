@@ -41,7 +41,7 @@ def gold_file(tmp_path: Path, codes: list[str]) -> Path:
 
 
 def by_code(service: CodingService, note: str) -> dict:
-    suggestions, _ = service.suggest(note, Encounter())
+    suggestions = service.suggest(note, Encounter()).suggestions
     return {s.code: s for s in suggestions}
 
 
@@ -106,7 +106,7 @@ def test_learning_from_workspace_decisions(service: CodingService, medcoder_home
     with Workspace(medcoder_home / "data" / "workspace.sqlite") as ws:
         for i in range(8):
             ws.add_encounter(f"e{i}", note)
-            suggestions, _ = service.suggest(note, Encounter())
+            suggestions = service.suggest(note, Encounter()).suggestions
             run = ws.save_run(f"e{i}", suggestions, mode="retrieval-only")
             ws.record_decision(f"e{i}", "R05.9", "ICD-10-CM", "reject", run_id=run.id)
             ws.record_decision(f"e{i}", "R50.9", "ICD-10-CM", "accept", run_id=run.id)

@@ -58,7 +58,7 @@ def store_bytes(s: CodingService) -> bytes | None:
 
 
 def suggestions(s: CodingService) -> list[tuple]:
-    got, _ = s.suggest(NOTE, Encounter())
+    got = s.suggest(NOTE, Encounter()).suggestions
     return [(x.code, x.confidence, x.reasoning, x.suggested) for x in got]
 
 

@@ -23,7 +23,7 @@ def service(built_dictionary: Path, medcoder_home: Path) -> CodingService:
 
 
 def codes(service: CodingService, encounter: Encounter | None = None) -> dict:
-    suggestions, _ = service.suggest(NOTE, encounter or Encounter())
+    suggestions = service.suggest(NOTE, encounter or Encounter()).suggestions
     for s in suggestions:
         for e in s.evidence:
             assert NOTE[e.start:e.end] == e.text
@@ -69,11 +69,11 @@ def test_pair_adds_the_code_with_the_triggers_evidence(service: CodingService) -
 
 def test_pair_rests_on_the_strongest_of_several_triggers(service: CodingService) -> None:
     note = "Assessment:\n1. Type 2 diabetes mellitus with hyperglycemia.\n2. Diabetic polyneuropathy."
-    plain = {s.code: s for s in service.suggest(note, Encounter())[0]}
+    plain = {s.code: s for s in service.suggest(note, Encounter()).suggestions}
     triggers = sorted((s for s in plain.values() if s.code.startswith("E11")), key=lambda s: -s.confidence)
     assert len(triggers) >= 2
     service.add_rule("pair", "E11", add="Z79.84")
-    got = {s.code: s for s in service.suggest(note, Encounter())[0]}
+    got = {s.code: s for s in service.suggest(note, Encounter()).suggestions}
     z = got["Z79.84"]
     assert z.reasoning.count("always coded with") == 1
     assert f"always coded with {triggers[0].code} " in z.reasoning

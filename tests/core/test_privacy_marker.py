@@ -50,7 +50,7 @@ def test_the_marker_is_in_no_pack_no_export_no_log(home: Path, tmp_path: Path, c
     ws = service.workspace()
     for i in range(4):
         ws.add_encounter(f"e{i}", NOTE)
-        suggestions, _ = service.suggest(NOTE, Encounter())
+        suggestions = service.suggest(NOTE, Encounter()).suggestions
         run_ = ws.save_run(f"e{i}", suggestions, mode="retrieval-only")
         ws.record_decision(f"e{i}", "R50.9", "ICD-10-CM", "reject", run_id=run_.id, reason=f"no, {MARKER}")
         ws.record_decision(f"e{i}", "I10", "ICD-10-CM", "accept", run_id=run_.id)

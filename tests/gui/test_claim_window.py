@@ -17,7 +17,7 @@ def _claim_ready(qtbot, window, timeout: int = 30_000) -> None:
 
 def _open_inpatient(make_window, qtbot):
     window = make_window()
-    rec = next(r for r in window.ws.list_encounters() if r.setting == "inpatient")
+    rec = next(r for r in window.service.workspace().list_encounters() if r.setting == "inpatient")
     if window.record.id != rec.id:
         window.open_encounter(rec.id)
         qtbot.waitUntil(lambda: window.final and window.record.id == rec.id and window.tasks.idle, timeout=60_000)
@@ -59,9 +59,9 @@ def test_alt_arrows_and_p_reorder_the_claim_and_are_audited(make_window, qtbot) 
     qtbot.waitUntil(lambda: window.claim.principal.code == third and window.tasks.idle, timeout=30_000)
     assert window.claim_panel.table.item(0, 1).text() == third
     qtbot.keyClick(window.suggestions.table, Qt.Key.Key_O)
-    qtbot.waitUntil(lambda: window.tasks.idle and window.ws.claim(rec_id).poa.get(third) is not None,
+    qtbot.waitUntil(lambda: window.tasks.idle and window.service.workspace().claim(rec_id).poa.get(third) is not None,
                     timeout=30_000)
-    actions = [e.action for e in window.ws.audit_entries(rec_id)]
+    actions = [e.action for e in window.service.workspace().audit_entries(rec_id)]
     assert "claim.move" in actions and "claim.principal" in actions and "claim.poa" in actions
 
 
@@ -76,11 +76,11 @@ def test_edits_block_marking_coded_until_overridden(make_window, qtbot, monkeypa
     assert "✖" in window.claim_panel.edits.text() and window.claim_panel.override_button.isVisibleTo(window)
     window.mark_coded()
     qtbot.waitUntil(lambda: window.tasks.idle, timeout=30_000)
-    assert window.ws.get_encounter(rec_id).status != "coded"
+    assert window.service.workspace().get_encounter(rec_id).status != "coded"
     monkeypatch.setattr(QInputDialog, "getText", lambda *a, **k: ("Newborn record merged by registration", True))
     window.override_edits()
     qtbot.waitUntil(lambda: window.tasks.idle and not window.claim.open_edits(), timeout=30_000)
     window.mark_coded()
-    qtbot.waitUntil(lambda: window.tasks.idle and window.ws.get_encounter(rec_id).status == "coded", timeout=30_000)
-    override = next(e for e in window.ws.audit_entries(rec_id) if e.action == "claim.override")
+    qtbot.waitUntil(lambda: window.tasks.idle and window.service.workspace().get_encounter(rec_id).status == "coded", timeout=30_000)
+    override = next(e for e in window.service.workspace().audit_entries(rec_id) if e.action == "claim.override")
     assert override.detail["reason"] == "Newborn record merged by registration"

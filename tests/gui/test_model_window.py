@@ -25,7 +25,7 @@ def test_the_window_with_the_real_model(make_window, qtbot, tmp_path: Path) -> N
     assert window.info["mode"] == "llm"
     assert TINY.stem in window.model_label.text()
     assert window.banner.isHidden()
-    run = window.ws.latest_run("short")
+    run = window.service.workspace().latest_run("short")
     assert run.id == window.run_id and run.mode == "llm" and run.model_sha256 == window.info["model"]["sha256"]
     codes = [r.code for r in window.suggestions.model.rows()]
     assert "I10" in codes

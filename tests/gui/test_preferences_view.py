@@ -49,7 +49,7 @@ def test_rules_written_in_the_view_change_the_suggestions_and_their_reasoning(ma
     qtbot.waitUntil(lambda: dialog.rules.rowCount() == 2 and not dialog.busy, timeout=10_000)
     wait_final(qtbot, window)
     qtbot.waitUntil(lambda: second not in suggested(window), timeout=30_000)
-    assert window.ws.latest_run(window.record.id).suggestions  # the new run is kept
+    assert window.service.workspace().latest_run(window.record.id).suggestions  # the new run is kept
 
     dialog.add_rule("prefer", "E11.9")  # no --over: refused with the reason, nothing added
     qtbot.waitUntil(lambda: not dialog.busy, timeout=10_000)

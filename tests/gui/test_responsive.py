@@ -59,7 +59,7 @@ def test_the_event_loop_keeps_running_while_the_engine_works(make_window, qtbot)
     assert max(gaps) < 0.5, f"the GUI thread stalled for {max(gaps):.3f} s"  # the engine works 1.5 s
     assert service.thread_names and all(name.startswith("medcoder-engine") for name in service.thread_names)
     assert threading.current_thread().name not in service.thread_names
-    assert window.ws.latest_run(window.record.id).id == window.run_id
+    assert window.service.workspace().latest_run(window.record.id).id == window.run_id
 
 
 def test_moving_to_another_note_cancels_the_running_job(make_window, qtbot) -> None:
@@ -74,8 +74,8 @@ def test_moving_to_another_note_cancels_the_running_job(make_window, qtbot) -> N
     assert job.cancelled
     wait_final(qtbot, window)
     assert window.record.id == second
-    assert service.cancelled == [window.ws.get_encounter(first).note[:20]]
-    assert window.ws.latest_run(first) is None  # a cancelled run is not kept
+    assert service.cancelled == [window.service.workspace().get_encounter(first).note[:20]]
+    assert window.service.workspace().latest_run(first) is None  # a cancelled run is not kept
     note = window.record.note
     for row in window.suggestions.model.rows():
         assert row.code != "Z00.00"
@@ -92,7 +92,7 @@ def test_a_stale_job_that_ignores_its_cancel_is_still_ignored(make_window, qtbot
     wait_final(qtbot, window)
     qtbot.wait(200)
     assert all(r.code != "Z00.00" for r in window.suggestions.model.rows())
-    assert window.ws.latest_run(first) is None
+    assert window.service.workspace().latest_run(first) is None
 
 
 def test_closing_the_window_mid_run_joins_every_thread(make_window, qtbot) -> None:
@@ -118,5 +118,5 @@ def test_decisions_made_while_the_model_refines_are_kept(make_window, qtbot) -> 
     wait_final(qtbot, window)
     row = window.suggestions.model.rows()[window.suggestions.model.row_of(code)]
     assert window.suggestions.model.state(row).action == "accept"
-    [decision] = window.ws.decisions(window.record.id)
+    [decision] = window.service.workspace().decisions(window.record.id)
     assert decision.code == code and decision.run_id is None  # made before the run was kept

@@ -78,7 +78,7 @@ def test_reject_with_a_reason(make_window, qtbot, monkeypatch) -> None:
     monkeypatch.setattr(QInputDialog, "getText", staticmethod(lambda *a, **k: ("documented as ruled out", True)))
     code = window.suggestions.current().code
     key(qtbot, window, Qt.Key.Key_R, Qt.KeyboardModifier.ShiftModifier)
-    [d] = window.ws.decisions(window.record.id)
+    [d] = window.service.workspace().decisions(window.record.id)
     assert (d.code, d.action, d.reason) == (code, "reject", "documented as ruled out")
 
 
@@ -88,10 +88,10 @@ def test_keys_typed_into_a_field_are_text_not_shortcuts(make_window, qtbot) -> N
     payer.setFocus()
     qtbot.keyClicks(payer, "Aetna Rural")  # A, R, E, U, N are all in there
     assert payer.text() == "Aetna Rural"
-    assert window.ws.decisions(window.record.id) == []
+    assert window.service.workspace().decisions(window.record.id) == []
     qtbot.keyClick(payer, Qt.Key.Key_Return)
-    assert window.ws.get_encounter(window.record.id).payer == "Aetna Rural"
-    assert window.ws.audit_entries(window.record.id)[-1].action == "encounter.update"
+    assert window.service.workspace().get_encounter(window.record.id).payer == "Aetna Rural"
+    assert window.service.workspace().audit_entries(window.record.id)[-1].action == "encounter.update"
 
 
 def test_j_k_move_n_goes_to_the_next_note_and_search_adds_a_code(make_window, qtbot) -> None:
@@ -109,7 +109,7 @@ def test_j_k_move_n_goes_to_the_next_note_and_search_adds_a_code(make_window, qt
     qtbot.waitUntil(lambda: not dialog.busy and dialog.detail is not None, timeout=10_000)
     dialog.choose_button.click()
     qtbot.waitUntil(lambda: window.search_dialog is None and window.isActiveWindow(), timeout=5_000)
-    assert [(s.code, s.action) for s in window.ws.current_codes(first)] == [("Z79.4", "add")]
+    assert [(s.code, s.action) for s in window.service.workspace().current_codes(first)] == [("Z79.4", "add")]
     key(qtbot, window, Qt.Key.Key_N)
     wait_final(qtbot, window)
     assert window.record.id != first
@@ -135,12 +135,12 @@ def test_details_are_saved_and_a_setting_change_suggests_again(make_window, qtbo
     window.details.setting.setCurrentIndex(window.details.setting.findData("inpatient"))
     window.details.setting.activated.emit(window.details.setting.currentIndex())
     wait_final(qtbot, window)
-    assert window.ws.get_encounter(enc).setting == "inpatient"
-    assert window.ws.latest_run(enc).id == window.run_id
+    assert window.service.workspace().get_encounter(enc).setting == "inpatient"
+    assert window.service.workspace().latest_run(enc).id == window.run_id
     window.details.dos.setText("13/45/2026")
     window.details.dos.editingFinished.emit()
     assert not window.details.error.isHidden()
-    assert window.ws.get_encounter(enc).date_of_service is None
+    assert window.service.workspace().get_encounter(enc).date_of_service is None
 
 
 def test_mark_coded_filter_and_export(make_window, qtbot, tmp_path) -> None:
@@ -149,7 +149,7 @@ def test_mark_coded_filter_and_export(make_window, qtbot, tmp_path) -> None:
     qtbot.keyClick(window.suggestions.table, Qt.Key.Key_A)
     qtbot.keyClick(window.suggestions.table, Qt.Key.Key_Return, Qt.KeyboardModifier.ControlModifier)
     # the claim's edits are checked on a worker before the status changes
-    qtbot.waitUntil(lambda: window.ws.get_encounter(enc).status == "coded", timeout=30_000)
+    qtbot.waitUntil(lambda: window.service.workspace().get_encounter(enc).status == "coded", timeout=30_000)
     wait_final(qtbot, window)
     window.worklist.filter.setCurrentIndex(window.worklist.filter.findData("coded"))
     assert [window.worklist.model.id_at(i) for i in range(window.worklist.model.rowCount())] == [enc]

@@ -29,9 +29,9 @@ def test_settings_are_saved_and_used(make_window, qtbot) -> None:
     window.activateWindow()
     qtbot.waitUntil(window.isActiveWindow, timeout=5_000)
     qtbot.keyClick(window.suggestions.table, Qt.Key.Key_A)
-    [decision] = window.ws.decisions(window.record.id)
+    [decision] = window.service.workspace().decisions(window.record.id)
     assert decision.user == "coder7"
-    assert window.ws.audit_entries(window.record.id)[-2].user == "coder7"
+    assert window.service.workspace().audit_entries(window.record.id)[-2].user == "coder7"
 
 
 def test_a_file_that_is_not_a_model_is_refused_with_a_message(make_window, qtbot, tmp_path: Path) -> None:

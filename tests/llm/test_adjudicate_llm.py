@@ -45,7 +45,7 @@ def test_stream_refines_with_the_model_and_reuses_the_prompt_prefix(service: Cod
     events = list(service.suggest_stream(note, Encounter(), record=True))
     assert events[0].kind == "candidates" and events[-1].kind == "done"
     done = events[-1]
-    stats = service.last_adjudicator.stats
+    stats = done.result.adjudication
     assert done.stats["adjudicated"] == stats.calls > 0
     assert stats.calls == stats.invalid + len([e for e in events if e.kind == "refined"])
     # Every call after the first found the system prompt in the KV cache.
@@ -59,8 +59,8 @@ def test_stream_refines_with_the_model_and_reuses_the_prompt_prefix(service: Cod
 
 def test_same_note_same_answer(service: CodingService) -> None:
     note = SAMPLES[0].read_text(encoding="utf-8")
-    first, _ = service.suggest(note)
-    second, _ = service.suggest(note)
+    first = service.suggest(note).suggestions
+    second = service.suggest(note).suggestions
     assert [(s.code, s.confidence) for s in first] == [(s.code, s.confidence) for s in second]
 
 

@@ -9,9 +9,6 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Iterator
-from typing import Literal
-
-from pydantic import BaseModel, Field
 
 from medcoder_desktop.core.conventions import apply_conventions
 from medcoder_desktop.core.conventions.section_iv import diagnosis_statements
@@ -23,7 +20,7 @@ from medcoder_desktop.core.engine.fit import encounter_fit
 from medcoder_desktop.core.engine.reranking import Reranker
 from medcoder_desktop.core.engine.retrieve import Candidate, candidates_for, systems_for
 from medcoder_desktop.core.engine.text import mentions
-from medcoder_desktop.core.models import Encounter, Evidence, Mention, Suggestion
+from medcoder_desktop.core.models import Encounter, Evidence, Mention, SuggestEvent, Suggestion
 from medcoder_desktop.core.notefile import MAX_NOTE_CHARS, validate_note  # noqa: F401 - MAX_NOTE_CHARS: said here too
 from medcoder_desktop.errors import InvalidInputError, ModelError
 
@@ -36,13 +33,6 @@ Adjudicator = Callable[[str, list[Candidate]], "Choice | None"]
 # Mentions whose best candidate would stay this far below the display threshold even if the model chose
 # it are not worth a model call.
 ADJUDICATE_FLOOR = 0.25
-
-
-class SuggestEvent(BaseModel):
-    kind: Literal["candidates", "refined", "done"]
-    suggestions: list[Suggestion] = Field(default_factory=list)
-    stats: dict[str, float] = Field(default_factory=dict)
-    warnings: list[str] = Field(default_factory=list)
 
 
 def suggest_events(
