@@ -483,7 +483,7 @@ class CodingService:
             text = item.text.strip()
             if not text:
                 return []
-            suggestions, _ = self.suggest(text, Encounter(setting=item.setting or default_setting))
+            suggestions = self.suggest(text, Encounter(setting=item.setting or default_setting)).suggestions
             shown[item.id] = [s.code for s in suggestions if s.suggested]
             return [(s.code, s.confidence) for s in suggestions]
 

@@ -32,7 +32,7 @@ def test_a_note_opens_with_suggestions_and_highlighted_evidence(make_window) -> 
 
 def test_accept_reject_edit_undo_by_key(make_window, qtbot) -> None:
     window = make_window()
-    ws = window.ws
+    ws = window.service.workspace()
     enc = window.record.id
     window.suggestions.table.setFocus()
     rows = window.suggestions.model.rows()
