@@ -27,3 +27,12 @@ def write_private(path: Path, data: bytes | str) -> None:
     except BaseException:
         tmp.unlink(missing_ok=True)
         raise
+
+
+def place_private(tmp: Path, path: Path) -> None:
+    """Move a finished file (built, copied or downloaded beside ``path``) into place, owner-only, atomically.
+
+    The rename is atomic on one file system: readers see the old file or the new one, never half of one.
+    """
+    os.chmod(tmp, 0o600)
+    os.replace(tmp, path)

@@ -14,6 +14,7 @@ from medcoder_desktop.core.dictionary.schema import BUNDLED_INDEX_SOURCE, MIGRAT
 from medcoder_desktop.core.dictionary.search_index import write_search_index
 from medcoder_desktop.core.clock import now
 from medcoder_desktop.core.migrations import migrate
+from medcoder_desktop.core.private_files import place_private
 from medcoder_desktop.core.progress import Progress, quiet
 from medcoder_desktop.errors import DictionaryBuildError
 
@@ -58,8 +59,7 @@ def build_dictionary(target: Path, *, progress: Progress = quiet) -> Path:
         )
         db.execute("vacuum")
         db.conn.close()
-        os.chmod(tmp, 0o600)
-        os.replace(tmp, target)
+        place_private(tmp, target)
     except Exception as exc:
         tmp.unlink(missing_ok=True)
         if isinstance(exc, DictionaryBuildError):

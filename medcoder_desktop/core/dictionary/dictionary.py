@@ -14,6 +14,7 @@ from medcoder_desktop.core.dictionary.search import SearchEngine
 from medcoder_desktop.core.dictionary.search_index import read_search_index, write_search_index
 from medcoder_desktop.core.dictionary.store import DictionaryStore
 from medcoder_desktop.core.models import SearchHit
+from medcoder_desktop.core.private_files import place_private
 from medcoder_desktop.core.progress import Progress, quiet
 from medcoder_desktop.errors import InvalidInputError
 from medcoder_desktop.paths import bundled_dictionary
@@ -152,8 +153,7 @@ def _seed_from_bundle(path: Path, progress: Progress) -> bool:
     tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
     try:
         shutil.copyfile(bundled, tmp)
-        os.chmod(tmp, 0o600)
-        os.replace(tmp, path)
+        place_private(tmp, path)
     finally:
         tmp.unlink(missing_ok=True)
     progress("code dictionary ready", 1.0)

@@ -24,7 +24,7 @@ from pydantic import BaseModel
 from medcoder_desktop.core.engine.llm_runtime import check_gguf, file_sha256, remember_sha256
 from medcoder_desktop.core.clock import now
 from medcoder_desktop.core.engine.model_probe import ModelChecks, ProbeResult, combination_key, run_probe
-from medcoder_desktop.core.private_files import write_private
+from medcoder_desktop.core.private_files import place_private, write_private
 from medcoder_desktop.core.progress import Progress
 from medcoder_desktop.core.settings import Settings
 from medcoder_desktop.errors import ModelError
@@ -121,8 +121,7 @@ class ModelManager:
             check_gguf(staged, final.name)
             sha256 = sha256 or file_sha256(staged)
             verdict = check_loads(staged, final.name)
-            os.chmod(staged, 0o600)
-            os.replace(staged, final)
+            place_private(staged, final)
         finally:
             staged.unlink(missing_ok=True)
         entry = {"name": final.stem, "file": final.name, "sha256": sha256, "size": final.stat().st_size,

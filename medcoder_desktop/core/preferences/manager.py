@@ -14,13 +14,13 @@ from medcoder_desktop.core.clock import now
 from medcoder_desktop.core.codes import undotted
 from medcoder_desktop.core.engine.pipeline import suggest_events
 from medcoder_desktop.core.gold import read_gold
-from medcoder_desktop.core.models import Encounter, GoldItem, Suggestion
+from medcoder_desktop.core.models import (
+    CodePreference, Encounter, ExportReport, GoldItem, ImportRecord, LearnedReplacement, LearnReport, PackImportReport,
+    PreferencesSummary, Rule, SourceSummary, Suggestion,
+)
 from medcoder_desktop.core.preferences import learning
 from medcoder_desktop.core.preferences.merge import merge_pack
-from medcoder_desktop.core.preferences.records import (
-    CodePreference, ExportReport, ImportRecord, LearnedReplacement, LearnReport, PackImportReport,
-    PreferencesData, PreferencesSummary, Rule, SignerMark, SourceSummary, Tally,
-)
+from medcoder_desktop.core.preferences.records import PreferencesData, SignerMark, Tally
 from medcoder_desktop.core.preferences.privacy import sanitized, vocabulary
 from medcoder_desktop.core.preferences.pack import (
     PackMetadata, PackPayload, build_pack, check_not_replayed, read_pack,

@@ -15,7 +15,8 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from medcoder_desktop.core.preferences.records import ImportRecord, LearnedSource, PackImportReport, PreferencesData
+from medcoder_desktop.core.models import ImportRecord, PackImportReport
+from medcoder_desktop.core.preferences.records import LearnedSource, PreferencesData
 from medcoder_desktop.core.preferences.pack import PackPayload
 from medcoder_desktop.core.preferences.rules import check_rule_count, conflict, unknown_codes
 

@@ -32,7 +32,8 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from medcoder_desktop.core.preferences.records import LearnedSource, Rule, SignerMark
+from medcoder_desktop.core.models import Rule
+from medcoder_desktop.core.preferences.records import LearnedSource, SignerMark
 from medcoder_desktop.core.preferences.rules import self_contradiction
 from medcoder_desktop.core.preferences.signing import KeyRing, TrustedKey, canonical, fingerprint, verify
 from medcoder_desktop.errors import PreferencesError, UntrustedSignerError

@@ -31,10 +31,10 @@ from collections import defaultdict
 from dataclasses import dataclass
 
 from medcoder_desktop.core.engine.confidence import shown
-from medcoder_desktop.core.models import Encounter, Evidence, Suggestion
+from medcoder_desktop.core.models import Encounter, Evidence, Rule, Suggestion
 from medcoder_desktop.core.preferences.learning import wording
 from medcoder_desktop.core.preferences.privacy import vocabulary
-from medcoder_desktop.core.preferences.records import PreferencesData, Rule, Tally
+from medcoder_desktop.core.preferences.records import PreferencesData, Tally
 from medcoder_desktop.core.preferences.rules import applies, matches
 from medcoder_desktop.errors import CodeNotFoundError
 
