@@ -13,7 +13,7 @@ from pydantic import ValidationError
 
 from medcoder_desktop.core.claim import ClaimChoices, build_claim
 from medcoder_desktop.core.claim.build import group_input
-from medcoder_desktop.core.claim.models import Claim, ClaimInput
+from medcoder_desktop.core.claim.models import Claim, ClaimInput, DrgImpact
 from medcoder_desktop.core.clock import now
 from medcoder_desktop.core.dictionary import Dictionary
 from medcoder_desktop.core.dictionary import years
@@ -22,7 +22,7 @@ from medcoder_desktop.core.dictionary.build_lock import dictionary_writer
 from medcoder_desktop.core.dictionary.importers import import_file
 from medcoder_desktop.core.engine.adjudicate import Adjudicator
 from medcoder_desktop.core.engine.confidence import load_calibration, mark_shown
-from medcoder_desktop.core.engine.llm_runtime import cached_sha256, check_gguf
+from medcoder_desktop.core.engine.llm_runtime import LlamaRuntime, cached_sha256, check_gguf
 from medcoder_desktop.core.engine.model_manager import DEFAULT_FILE, DEFAULT_REPO, ModelInfo, ModelManager, VerifyResult
 from medcoder_desktop.core.engine.model_probe import ModelChecks, runtime_info
 from medcoder_desktop.core.engine.model_probe import combination_key as _combination
@@ -32,8 +32,9 @@ from medcoder_desktop.core.evaluation import EvalResult, evaluate
 from medcoder_desktop.core.gold import gold_warnings, read_gold
 from medcoder_desktop.core.models import (
     BuildReport, Changes, CodeDetail, CodeSetStats, CodeState, Encounter, EncounterDetails, EncounterRecord,
-    EncounterSummary, EngineInfo, ExportResult, GoldItem, ImportReport, ImportResult, LoadedModel, SearchHit,
-    Suggestion, SuggestEvent, SuggestResult,
+    EncounterSummary, EngineInfo, ExportReport, ExportResult, GoldItem, ImportReport, ImportResult, LearnReport,
+    LoadedModel, PackImportReport, PreferencesSummary, Rule, SearchHit, Section, Suggestion, SuggestEvent,
+    SuggestionRun, SuggestResult,
 )
 from medcoder_desktop.core.notefile import read_note
 from medcoder_desktop.core.preferences import PreferencesManager
@@ -119,7 +120,7 @@ class CodingService:
         return report
 
     # -- model ---------------------------------------------------------------------------------
-    def model_manager(self):
+    def model_manager(self) -> ModelManager:
         return ModelManager(self.paths, self.settings)
 
     def models(self) -> list[ModelInfo]:
@@ -157,7 +158,7 @@ class CodingService:
             self._close_runtime()
             self._model_spec, self._resolved = model, False
 
-    def runtime(self, progress: Progress = quiet):
+    def runtime(self, progress: Progress = quiet) -> LlamaRuntime | None:
         """The loaded model, loading it on first use; None in retrieval-only mode.
 
         Raises:
@@ -278,7 +279,8 @@ class CodingService:
             yield event
 
     # -- the claim (core/claim) -------------------------------------------------------------------
-    def claim_for(self, suggestions: list[Suggestion], encounter: Encounter, note: str, choices=None):
+    def claim_for(self, suggestions: list[Suggestion], encounter: Encounter, note: str,
+                  choices: ClaimChoices | None = None) -> tuple[Claim, dict[str, DrgImpact]]:
         """The encounter's claim from the final suggestion list, and each suggestion's DRG impact by code.
 
         The one place the claim step is called from: whatever changes how suggestions are made, the claim takes
@@ -300,7 +302,8 @@ class CodingService:
                                         f"{first['msg']}.") from None
         return group_input(claim_input, self.dictionary())
 
-    def encounter_claim(self, encounter_id: str, suggestions: list[Suggestion] | None = None):
+    def encounter_claim(self, encounter_id: str,
+                        suggestions: list[Suggestion] | None = None) -> tuple[Claim, dict[str, DrgImpact]]:
         """The claim of a workspace encounter: the suggestions as shown (default: its latest run) with the coder's
         decisions (accepted, rejected, added codes; order, POA, discharge status, edit overrides). The grouped
         claim is kept for exports. Returns (Claim, impacts by code)."""
@@ -327,7 +330,7 @@ class CodingService:
         ws.save_claim_snapshot(encounter_id, claim.model_dump(mode="json"))
         return claim, impacts
 
-    def move_in_claim(self, encounter_id: str, code: str, step: int, claim=None):
+    def move_in_claim(self, encounter_id: str, code: str, step: int, claim: Claim | None = None) -> list[str]:
         """Move a diagnosis up (step -1) or down (+1) the claim; the new order is the coder's (audited)."""
         claim = claim or self.encounter_claim(encounter_id)[0]
         order = claim.diagnosis_codes()
@@ -341,7 +344,7 @@ class CodingService:
                                                 action="claim.principal" if j == 0 else "claim.move")
         return order
 
-    def set_principal(self, encounter_id: str, code: str, claim=None):
+    def set_principal(self, encounter_id: str, code: str, claim: Claim | None = None) -> list[str]:
         """Make a diagnosis principal (first-listed); audited."""
         claim = claim or self.encounter_claim(encounter_id)[0]
         order = claim.diagnosis_codes()
@@ -352,7 +355,7 @@ class CodingService:
         self.workspace().set_claim_sequence(encounter_id, order, code=code, action="claim.principal")
         return order
 
-    def mark_coded(self, encounter_id: str, suggestions: list[Suggestion] | None = None):
+    def mark_coded(self, encounter_id: str, suggestions: list[Suggestion] | None = None) -> EncounterRecord:
         """Mark the encounter coded, unless an edit is neither resolved nor overridden with a reason.
 
         Raises:
@@ -406,40 +409,41 @@ class CodingService:
         return self.engine_info()
 
     # -- organization preferences (core/preferences) ----------------------------------------------
-    def preferences_manager(self):
+    def preferences_manager(self) -> PreferencesManager:
         """Rules, learning, packs and keys (``PreferencesManager``); its ``keys`` is the ``KeyRing``."""
         if self._preferences is None:
 
             self._preferences = PreferencesManager(self.paths, self.dictionary)
         return self._preferences
 
-    def preferences(self):
+    def preferences(self) -> PreferencesSummary:
         """The active preferences as a ``PreferencesSummary`` (rules, sources, strongest learned shifts)."""
         return self.preferences_manager().summary()
 
-    def learn_preferences(self, gold_path: Path, progress: Progress = quiet):
+    def learn_preferences(self, gold_path: Path, progress: Progress = quiet) -> LearnReport:
         """Learn from historically coded notes (gold JSONL), retrieval only; returns a ``LearnReport``."""
         return self.preferences_manager().learn_gold(Path(gold_path), progress)
 
-    def learn_from_workspace(self):
+    def learn_from_workspace(self) -> LearnReport:
         """Learn from the coders' decisions in this data folder's workspace; returns a ``LearnReport``."""
         with Workspace.open_default(self.paths) as workspace:
             return self.preferences_manager().learn_workspace(workspace)
 
-    def export_preferences(self, path: Path, *, organization: str | None = None, author: str | None = None):
+    def export_preferences(self, path: Path, *, organization: str | None = None,
+                           author: str | None = None) -> ExportReport:
         """Write a pack signed with this workstation's key; returns an ``ExportReport``."""
         return self.preferences_manager().export(Path(path), organization=organization, author=author)
 
-    def import_preferences(self, path: Path, *, trust_signer: bool = False):
+    def import_preferences(self, path: Path, *, trust_signer: bool = False) -> PackImportReport:
         """Verify and merge a pack, all or nothing; returns a ``PackImportReport`` (conflicts, unknown codes)."""
         return self.preferences_manager().import_pack(Path(path), trust_signer=trust_signer)
 
     def add_rule(self, kind: str, code: str, *, over: str | None = None, add: str | None = None,
-                 setting: str | None = None, payer: str | None = None):
+                 setting: str | None = None, payer: str | None = None) -> Rule:
         """Add (or find) an explicit rule: ``prefer`` code ``over``, ``never`` code, ``pair`` code ``add``."""
         return self.preferences_manager().add_rule(kind, code, over=over, add=add, setting=setting, payer=payer)
 
-    def remove_rule(self, rule_id: int):
+    def remove_rule(self, rule_id: int) -> Rule:
         return self.preferences_manager().remove_rule(rule_id)
 
     # Signing keys of preference packs (``medcoder prefs key ...``, the preferences view).
@@ -508,7 +512,7 @@ class CodingService:
         # first-start dictionary build holds for many seconds.
         return self.__dict__.setdefault("_ws_lock", threading.Lock())
 
-    def workspace(self):
+    def workspace(self) -> Workspace:
         """The coder's workspace (encounters, runs, decisions, audit log), opened on first use.
 
         Decisions are recorded under the settings' user name (else the OS user).
@@ -589,11 +593,11 @@ class CodingService:
         ws = self.workspace()
         return (ws.export_csv if fmt == "csv" else ws.export_json)(Path(path))
 
-    def note_sections(self, note: str):
+    def note_sections(self, note: str) -> list[Section]:
         """The note's headed sections (list of ``Section``, character offsets into ``note``)."""
         return sections(note)
 
-    def seed_samples(self):
+    def seed_samples(self) -> list[str]:
         """On a first start (no encounter at all), add the bundled sample notes so that there is something to
         review. Returns the ids added (none when the workspace already holds encounters)."""
         ws = self.workspace()
@@ -607,7 +611,7 @@ class CodingService:
             added.append(path.stem)
         return added
 
-    def open_note_file(self, path: Path, setting: str | None = None):
+    def open_note_file(self, path: Path, setting: str | None = None) -> EncounterRecord:
         """The encounter of one note file, added to the workspace when it is not there yet.
 
         The id is the file's name without extension (``-2``, ``-3`` ... when that id holds another note).
@@ -632,7 +636,7 @@ class CodingService:
         details = EncounterDetails(setting=setting or self.settings.default_setting)
         return ws.add_encounter(candidate, note, details, source_file=str(path))
 
-    def record_run(self, encounter_id: str, event: SuggestEvent, started_at: str | None = None):
+    def record_run(self, encounter_id: str, event: SuggestEvent, started_at: str | None = None) -> SuggestionRun:
         """Keep a finished run's suggestions, as shown, in the workspace (with model and code-set versions)."""
         info = self.engine_info()
         return self.workspace().save_run(
@@ -640,7 +644,7 @@ class CodingService:
             model_sha256=info.model.sha256 if info.model else None, code_sets=info.code_sets,
             timings={k: float(v) for k, v in event.stats.items()}, started_at=started_at)
 
-    def reusable_run(self, encounter_id: str):
+    def reusable_run(self, encounter_id: str) -> SuggestionRun | None:
         """The encounter's latest run when the loaded model and code sets would make it again and the
         encounter's details have not changed since; None otherwise (then suggest again)."""
         ws = self.workspace()

@@ -71,8 +71,8 @@ class FileActions:
 
     def export(self, fmt: str, path: Path) -> None:
         self._busy(f"Exporting to {path.name}…")
-        self.tasks.run(lambda: self.service.export_coded(fmt, path), lambda r: self._idle(f"Exported {r.encounters} coded encounters "
-                                                              f"({r.rows} codes) to {r.path}."),
+        self.tasks.run(lambda: self.service.export_coded(fmt, path),
+                       lambda r: self._idle(f"Exported {r.encounters} coded encounters ({r.rows} codes) to {r.path}."),
                        self._file_failed, lane="lookup")
 
     def settings_dialog(self) -> None:

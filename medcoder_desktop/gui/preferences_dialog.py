@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (
@@ -18,9 +18,13 @@ from PySide6.QtWidgets import (
     QTabWidget, QVBoxLayout, QWidget,
 )
 
+from medcoder_desktop.core.models import LearnReport, PackImportReport, PreferencesSummary
 from medcoder_desktop.errors import UntrustedSignerError
 from medcoder_desktop.gui.tables import read_only_rows
 from medcoder_desktop.gui.workers import Tasks
+
+if TYPE_CHECKING:
+    from medcoder_desktop.core.service import CodingService
 
 RULE_KINDS = (("prefer", "Prefer a code over another"), ("never", "Never suggest a code"),
               ("pair", "Always pair a code with another"))
@@ -104,12 +108,12 @@ class PreferencesDialog(QDialog):
     changed = Signal()  # rules or learned preferences changed: the open note should be suggested again
     refreshed = Signal()  # the view shows the stored preferences (after opening and after each change)
 
-    def __init__(self, tasks: Tasks, service: Any, parent: QWidget | None = None) -> None:
+    def __init__(self, tasks: Tasks, service: CodingService, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.setWindowTitle("Organization preferences")
         self.resize(980, 640)
         self.tasks, self.service = tasks, service
-        self.summary: Any = None
+        self.summary: PreferencesSummary | None = None
         self.last_message = ""  # the last report or error shown, for the status bar and tests
         self.organization = ""
 
@@ -198,7 +202,7 @@ class PreferencesDialog(QDialog):
     def refresh(self) -> None:
         self._run(self.service.preferences, self._show, changed=False)
 
-    def _show(self, summary: Any) -> None:
+    def _show(self, summary: PreferencesSummary) -> None:
         self.summary = summary
         c = summary.counts
         where = summary.path if summary.stored else "none stored yet"
@@ -253,7 +257,7 @@ class PreferencesDialog(QDialog):
         self._tell(f"Learning from {path.name}… (the dictionary suggests codes for every note first)")
         self._run(lambda: self.service.learn_preferences(path), self._learned)
 
-    def _learned(self, report: Any) -> None:
+    def _learned(self, report: LearnReport) -> None:
         self._tell(f"Learned from {report.items} {'notes' if report.source.startswith('gold') else 'encounters'}"
                    f" of {report.label}: {report.codes} codes, {report.wordings} wordings, {report.replacements} "
                    f"replacements{' (replacing what was learned from it before)' if report.replaced_previous else ''}"
@@ -291,7 +295,7 @@ class PreferencesDialog(QDialog):
         self.trust_box = box
         return box
 
-    def _imported(self, report: Any) -> None:
+    def _imported(self, report: PackImportReport) -> None:
         parts = [f"Imported {report.organization}'s preferences ({report.created[:10]}, by {report.author}): "
                  f"{len(report.rules_added)} rules added, {report.rules_already_present} already present; "
                  f"{len(report.sources_added)} learned sources added, {len(report.sources_updated)} updated, "

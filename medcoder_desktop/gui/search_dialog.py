@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import html
 import re
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import QEvent, QObject, Qt, QTimer, QUrl, Signal
 from PySide6.QtGui import QKeyEvent
@@ -18,6 +18,9 @@ from medcoder_desktop.errors import MedcoderError
 from medcoder_desktop.gui import theme
 from medcoder_desktop.gui.tables import read_only_rows
 from medcoder_desktop.gui.workers import Tasks
+
+if TYPE_CHECKING:
+    from medcoder_desktop.core.service import CodingService
 
 SEARCH_DELAY_MS = 180
 RESULTS = 40
@@ -37,7 +40,7 @@ class CodeSearchDialog(QDialog):
 
     chosen = Signal(object)
 
-    def __init__(self, tasks: Tasks, service: Any, parent: QWidget | None = None, *, query: str = "",
+    def __init__(self, tasks: Tasks, service: CodingService, parent: QWidget | None = None, *, query: str = "",
                  replacing: str | None = None, systems: list[str] | None = None) -> None:
         super().__init__(parent)
         self.tasks, self.service, self.replacing = tasks, service, replacing
@@ -224,7 +227,7 @@ class CodeSearchDialog(QDialog):
         return super().eventFilter(obj, event)
 
 
-def find_codes(service: Any, text: str, systems: set[str] | None) -> list[SearchHit]:
+def find_codes(service: CodingService, text: str, systems: set[str] | None) -> list[SearchHit]:
     """Ranked codes for the query; a query that is itself a code (E11.65, e1165, 0DTJ4ZZ) comes first."""
     hits: list[SearchHit] = []
     if _LOOKS_LIKE_CODE.match(text):

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from PySide6.QtWidgets import (
     QCheckBox, QComboBox, QDialog, QDialogButtonBox, QDoubleSpinBox, QFileDialog, QFormLayout, QHBoxLayout,
@@ -13,6 +13,9 @@ from PySide6.QtWidgets import (
 from medcoder_desktop.core.settings import Settings
 from medcoder_desktop.gui.workers import Tasks
 
+if TYPE_CHECKING:
+    from medcoder_desktop.core.service import CodingService
+
 AUTO = "Automatic (newest imported model, else the bundled one)"
 NO_MODEL = "No model (dictionary only)"  # saved as model_path "none"
 
@@ -20,7 +23,7 @@ NO_MODEL = "No model (dictionary only)"  # saved as model_path "none"
 class SettingsDialog(QDialog):
     """Edits a copy of the service's settings; ``result_settings()`` after ``accepted``."""
 
-    def __init__(self, tasks: Tasks, service: Any, parent: QWidget | None = None) -> None:
+    def __init__(self, tasks: Tasks, service: CodingService, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.setWindowTitle("Settings")
         self.tasks, self.service = tasks, service

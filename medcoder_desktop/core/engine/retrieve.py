@@ -58,7 +58,8 @@ def _word_said(dictionary: Dictionary, row: tuple, word: str) -> bool:
         return bool(said)
     if system != "ICD-10-CM":
         return False
-    terms = dictionary.index_terms_of(system, code) + dictionary.note_texts(system, [code], ["inclusion_term", "includes"])
+    terms = dictionary.index_terms_of(system, code)
+    terms += dictionary.note_texts(system, [code], ["inclusion_term", "includes"])
     return any(said & _forms(t) for t in terms)
 
 

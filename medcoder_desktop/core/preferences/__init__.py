@@ -2,7 +2,8 @@
 in ranking, and carried between workstations as signed packs.
 
 Modules: ``records`` (what the stored file holds; rules and the views the window shows are in core/models.py),
-``learning`` (tallies from gold notes and workspace decisions), ``rules`` (explicit rules: checks, matching, conflicts), ``ranking`` (how they change suggestions),
+``learning`` (tallies from gold notes and workspace decisions), ``rules`` (explicit rules: checks, matching,
+conflicts), ``ranking`` (how they change suggestions),
 ``signing`` (Ed25519 keys), ``pack`` (the signed file), ``merge`` (import), ``store`` (the JSON file),
 ``manager`` (what the service calls).
 """

@@ -125,7 +125,8 @@ class ClaimStore:
             self._encounter_row(conn, encounter_id)
             rec = self._claim_row(conn, encounter_id)
             rec.overrides = [o for o in rec.overrides if not (o.edit == edit and sorted(o.codes) == sorted(codes))]
-            rec.overrides.append(EditOverride(edit=edit, codes=list(codes), reason=reason, user=self.user, at=now("milliseconds")))
+            rec.overrides.append(EditOverride(edit=edit, codes=list(codes), reason=reason, user=self.user,
+                                              at=now("milliseconds")))
             self._save_claim(conn, rec)
             self._audit(conn, "claim.override", encounter_id=encounter_id,
                         detail={"edit": edit, "codes": list(codes), "reason": reason})

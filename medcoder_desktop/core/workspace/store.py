@@ -292,7 +292,8 @@ class Workspace(ClaimStore):
     def _set_status(self, conn: sqlite3.Connection, row: dict[str, Any], status: str, by: str) -> None:
         if row["status"] == status:
             return
-        conn.execute("update encounters set status = ?, updated_at = ? where id = ?", [status, now("milliseconds"), row["id"]])
+        conn.execute("update encounters set status = ?, updated_at = ? where id = ?",
+                     [status, now("milliseconds"), row["id"]])
         self._audit(conn, "encounter.status", encounter_id=row["id"],
                     detail={"from": row["status"], "to": status, "by": by})
 
