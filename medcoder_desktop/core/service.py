@@ -166,8 +166,6 @@ class CodingService:
         """
         with self._model_lock:
             if not self._resolved:
-                from medcoder_desktop.core.engine.llm_runtime import LlamaRuntime
-
                 path, self._model_source = self.model_manager().resolve_with_source(self._model_spec)
                 self.model_problem = None
                 if path is not None:

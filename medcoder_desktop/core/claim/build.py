@@ -18,6 +18,7 @@ from medcoder_desktop.core.claim.notes import OrderNotes, order_notes
 from medcoder_desktop.core.claim.poa import propose_poa
 from medcoder_desktop.core.claim.sequence import Dx, sequence
 from medcoder_desktop.core.dictionary import years
+from medcoder_desktop.core.engine.text import sections as note_sections
 from medcoder_desktop.core.models import Encounter, Suggestion
 from medcoder_desktop.errors import CodeNotFoundError
 
@@ -74,8 +75,6 @@ def build_claim(suggestions: list[Suggestion], encounter: Encounter, note: str, 
         gone = [s.code for s in dx_members if s.code not in year_codes]
         if gone:
             claim.warnings.append(f"Not valid in FY{claim.fiscal_year}: {', '.join(gone)}. Choose that year's codes.")
-
-    from medcoder_desktop.core.engine.text import sections as note_sections
 
     secs = note_sections(note)
 

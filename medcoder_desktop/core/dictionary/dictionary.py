@@ -10,6 +10,7 @@ from pathlib import Path
 from rapidfuzz import fuzz
 
 from medcoder_desktop.core.dictionary.build import build_dictionary
+from medcoder_desktop.core.dictionary.build_lock import dictionary_writer
 from medcoder_desktop.core.dictionary.search import SearchEngine
 from medcoder_desktop.core.dictionary.search_index import read_search_index, write_search_index
 from medcoder_desktop.core.dictionary.store import DictionaryStore
@@ -44,8 +45,6 @@ class Dictionary(DictionaryStore):
     def open(cls, path: Path, *, build_if_missing: bool = True, progress: Progress = quiet) -> "Dictionary":
         """Open the dictionary at ``path``, building it first when it does not exist yet."""
         if not path.is_file() and build_if_missing:
-            from medcoder_desktop.core.dictionary.build_lock import dictionary_writer
-
             with dictionary_writer(path, progress, "the dictionary build"):
                 if path.is_file():  # another process may have built it while this one waited
                     progress("using the dictionary another medcoder just built", 1.0)

@@ -27,6 +27,7 @@ from medcoder_desktop.core.engine.model_probe import ModelChecks, ProbeResult, c
 from medcoder_desktop.core.private_files import place_private, write_private
 from medcoder_desktop.core.progress import Progress
 from medcoder_desktop.core.settings import Settings
+from medcoder_desktop.core.textfile import check_file
 from medcoder_desktop.errors import ModelError
 from medcoder_desktop.paths import AppPaths, bundled_models
 
@@ -239,8 +240,6 @@ class ModelManager:
             if p.is_file():
                 return p, "--model"
             if p.exists():  # a folder, a pipe or a device: said so, not "does not exist"
-                from medcoder_desktop.core.textfile import check_file
-
                 check_file(p, "model file (GGUF)", ModelError)
             named = [i for i in self.list() if i.present and explicit in (i.name, Path(i.path).name)]
             if named:

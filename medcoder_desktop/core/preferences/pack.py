@@ -36,6 +36,7 @@ from medcoder_desktop.core.models import Rule
 from medcoder_desktop.core.preferences.records import LearnedSource, SignerMark
 from medcoder_desktop.core.preferences.rules import self_contradiction
 from medcoder_desktop.core.preferences.signing import KeyRing, TrustedKey, canonical, fingerprint, verify
+from medcoder_desktop.core.textfile import check_file
 from medcoder_desktop.errors import PreferencesError, UntrustedSignerError
 
 PACK_FORMAT = "medcoder-preferences-pack"
@@ -102,8 +103,6 @@ def read_pack(path: Path, keys: KeyRing, *, trust_signer: bool = False) -> tuple
         PreferencesError: too large, not JSON, not a pack, another schema version, a bad signature (the
             pack was changed after signing), an untrusted signer, or content that breaks the schema.
     """
-    from medcoder_desktop.core.textfile import check_file
-
     path = Path(path)
     size = check_file(path, "preferences pack", PreferencesError)  # a folder, a pipe, a device: said so
     if size > MAX_PACK_BYTES:

@@ -25,6 +25,7 @@ from pydantic import BaseModel, Field, ValidationError
 
 from medcoder_desktop.core import private_files
 from medcoder_desktop.core.clock import now
+from medcoder_desktop.core.textfile import check_file
 from medcoder_desktop.errors import PreferencesError, StorageError
 from medcoder_desktop.paths import AppPaths
 
@@ -179,8 +180,6 @@ class KeyRing:
         """
         from cryptography.hazmat.primitives import serialization
         from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
-
-        from medcoder_desktop.core.textfile import check_file
 
         path = Path(path)
         if check_file(path, "public key file", PreferencesError) > MAX_KEY_FILE_BYTES:

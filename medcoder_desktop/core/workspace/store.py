@@ -16,7 +16,7 @@ from medcoder_desktop.core.clock import now
 from medcoder_desktop.core.codes import typed_code
 from medcoder_desktop.core.models import Encounter, Suggestion
 from medcoder_desktop.core.notefile import validate_note
-from medcoder_desktop.core.settings import resolve_user
+from medcoder_desktop.core.settings import load_settings, resolve_user
 from medcoder_desktop.core.workspace import exporting, importing
 from medcoder_desktop.core.workspace.claims import ClaimStore
 from medcoder_desktop.core.workspace.database import DEFAULT_BUSY_TIMEOUT_MS, open_database, translate_error
@@ -99,8 +99,6 @@ class Workspace(ClaimStore):
     @classmethod
     def open_default(cls, paths: AppPaths | None = None) -> "Workspace":
         """The workspace of these folders, recording the user name from the settings when set."""
-        from medcoder_desktop.core.settings import load_settings
-
         paths = paths or AppPaths.default()
         return cls(paths.workspace_db, user=load_settings(paths).user_name)
 

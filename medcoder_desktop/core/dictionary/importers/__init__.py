@@ -13,9 +13,11 @@ import sqlite_utils
 
 from medcoder_desktop.core.dictionary.importers import cm_index, cm_tabular, cpt, hcpcs
 from medcoder_desktop.core.dictionary.importers.common import (
-    Counts, FileData, Progress, fail, quiet, read_file, replace_codes, write_import, year_in,
+    Counts, FileData, fail, read_file, replace_codes, write_import, year_in,
 )
+from medcoder_desktop.core.dictionary.importers.tabular_year import import_tabular
 from medcoder_desktop.core.models import ImportReport
+from medcoder_desktop.core.progress import Progress, quiet
 from medcoder_desktop.errors import InvalidInputError
 
 KINDS = ("hcpcs", "cpt", "icd10cm-index", "icd10cm-drug", "icd10cm-neoplasm", "icd10cm-eindex", "icd10cm-tabular")
@@ -53,8 +55,6 @@ def import_file(db_path: Path, kind: str, file: Path, *, version: str | None = N
     elif kind == "cpt":
         counts, system, version, kind = _cpt(db_path, file, version, progress)
     elif kind == "icd10cm-tabular":
-        from medcoder_desktop.core.dictionary.importers.tabular_year import import_tabular
-
         counts, system, version = import_tabular(db_path, file, version, progress)
     else:
         counts, system, version, kind = _index(db_path, kind, file, version, progress)

@@ -7,10 +7,12 @@ import sqlite3
 from pathlib import Path
 
 from medcoder_desktop.core.dictionary.importers import cm_tabular
-from medcoder_desktop.core.dictionary.importers.common import Counts, Progress, fail, now, read_file
+from medcoder_desktop.core.clock import now
+from medcoder_desktop.core.dictionary.importers.common import Counts, fail, read_file
 from medcoder_desktop.core.dictionary.schema import MIGRATIONS
 from medcoder_desktop.core.dictionary.store import connect
 from medcoder_desktop.core.migrations import migrate
+from medcoder_desktop.core.progress import Progress
 from medcoder_desktop.errors import DatabaseLockedError
 
 
