@@ -6,6 +6,7 @@ import sqlite_utils
 
 from medcoder_desktop.paths import resource
 
+
 def m001_initial(db: sqlite_utils.Database) -> None:
     db["codes"].create(
         {

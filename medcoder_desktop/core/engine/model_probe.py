@@ -37,6 +37,7 @@ TIMEOUT_ENV = "MEDCODER_PROBE_TIMEOUT"
 _SCHEMA = {"type": "object", "properties": {"answer": {"type": "string", "enum": ["yes", "no"]}},
            "required": ["answer"]}
 
+
 class ProbeResult(BaseModel):
     """The verdict on one (model, runtime build, CPU) combination."""
 
@@ -46,6 +47,7 @@ class ProbeResult(BaseModel):
     system_info: str = ""
     checked_at: str = ""
     key: str = ""
+
 
 def llama_lib_dir() -> Path | None:
     """The folder of llama.cpp's shared libraries (``LLAMA_CPP_LIB_PATH`` wins, as in llama-cpp-python)."""
@@ -58,6 +60,7 @@ def llama_lib_dir() -> Path | None:
         if lib.is_dir():
             return lib
     return None
+
 
 @lru_cache(maxsize=1)
 def runtime_signature() -> str:
@@ -74,6 +77,7 @@ def runtime_signature() -> str:
             h.update(f.read_bytes())
     return f"{version}:{h.hexdigest()[:16]}"
 
+
 @lru_cache(maxsize=1)
 def cpu_signature() -> str:
     """The CPU model and its feature flags (Linux), else what the platform module says."""
@@ -89,15 +93,18 @@ def cpu_signature() -> str:
             break  # the first processor is enough
     return hashlib.sha256(text.encode()).hexdigest()[:16]
 
+
 def combination_key(model_sha256: str) -> str:
     """The key of one model on this runtime build and this CPU."""
     return f"{model_sha256[:16]}/{runtime_signature()}/{cpu_signature()}"
+
 
 def probe_command(path: Path) -> list[str]:
     """The child's command line: the frozen program itself, or this interpreter."""
     if getattr(sys, "frozen", False):
         return [sys.executable, PROBE_FLAG, str(path)]
     return [sys.executable, "-m", "medcoder_desktop.core.engine.model_probe", str(path)]
+
 
 def run_probe(path: Path, timeout: float | None = None) -> ProbeResult:
     """Load ``path`` and decode a short prompt under a JSON schema in a child process."""
@@ -124,6 +131,7 @@ def run_probe(path: Path, timeout: float | None = None) -> ProbeResult:
         return ProbeResult(ok=False, seconds=seconds, reason=f"llama.cpp could not run it ({detail})")
     return ProbeResult(ok=True, seconds=seconds, system_info=str(answer.get("system_info", "")))
 
+
 def _last_json_line(text: str) -> dict | None:
     for line in reversed(text.strip().splitlines()):
         try:
@@ -132,6 +140,7 @@ def _last_json_line(text: str) -> dict | None:
             continue
         return value if isinstance(value, dict) else None
     return None
+
 
 class ModelChecks:
     """The verdicts kept in the data folder, one per combination."""
@@ -176,6 +185,7 @@ class ModelChecks:
         self.put(result)
         return result
 
+
 def system_info() -> str:
     """``llama_print_system_info()`` of the runtime in this process (imports llama_cpp)."""
     from medcoder_desktop.core.engine.llm_runtime import import_llama
@@ -183,6 +193,7 @@ def system_info() -> str:
     llama_cpp = import_llama()
 
     return llama_cpp.llama_print_system_info().decode("utf-8", "replace").strip()
+
 
 def cpu_features(info: str) -> list[str]:
     """The features a system-info line reports as on, e.g. ``["AVX", "AVX2", "FMA", ...]``."""
@@ -193,6 +204,7 @@ def cpu_features(info: str) -> list[str]:
         if name and value.strip() == "1":
             feats.append(name)
     return feats
+
 
 def child_main(path: str) -> int:
     """The child: load, answer one schema-constrained question, print one JSON line."""
@@ -224,13 +236,16 @@ def child_main(path: str) -> int:
         print(json.dumps({"ok": False, "error": exc.__class__.__name__}), flush=True)
         return 1
 
+
 def maybe_run_child(argv: list[str]) -> None:
     """In a frozen program, run the child check and exit when the program was started as one."""
     if len(argv) >= 2 and argv[0] == PROBE_FLAG:
         raise SystemExit(child_main(argv[1]))
 
+
 if __name__ == "__main__":
     raise SystemExit(child_main(sys.argv[1]) if len(sys.argv) > 1 else 2)
+
 
 @lru_cache(maxsize=1)
 def runtime_info() -> dict:
@@ -243,6 +258,7 @@ def runtime_info() -> dict:
     feats = cpu_features(info)
     return {"llama_cpp_python": version, "system_info": info, "cpu_features": feats,
             "amx": any(f.startswith("AMX") for f in feats), "build_flags": build_flags()}
+
 
 def build_flags() -> str:
     """The CMake flags the runtime was built with, as recorded by ``packaging/llama_runtime.py``."""

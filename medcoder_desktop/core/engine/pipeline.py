@@ -22,7 +22,7 @@ from medcoder_desktop.core.engine.retrieve import Candidate, candidates_for, sys
 from medcoder_desktop.core.engine.text import mentions
 from medcoder_desktop.core.models import Encounter, Evidence, Mention, SuggestEvent, Suggestion
 from medcoder_desktop.core.notefile import MAX_NOTE_CHARS, validate_note  # noqa: F401 - MAX_NOTE_CHARS: said here too
-from medcoder_desktop.errors import InvalidInputError, ModelError
+from medcoder_desktop.errors import ModelError
 
 DROP = {"negated": "negated", "family": "family history", "hypothetical": "hypothetical"}
 ASSESSMENT = {"assessment", "plan", "chief_complaint", "procedures"}

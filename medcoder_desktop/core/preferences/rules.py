@@ -15,6 +15,7 @@ from medcoder_desktop.errors import PreferencesError
 
 MAX_RULES = 5000
 
+
 class CodeBook(Protocol):
     """The part of the dictionary that rules need."""
 
@@ -22,9 +23,11 @@ class CodeBook(Protocol):
     def show(self, code: str, system: str | None = None): ...
     def default_billable(self, system: str, code: str) -> tuple[str, str] | None: ...
 
+
 def matches(pattern: str, code: str) -> bool:
     """Whether ``code`` is ``pattern`` or lies under it (E11 matches E11.65)."""
     return undotted(code).startswith(undotted(pattern))
+
 
 def applies(rule: Rule, encounter: Encounter) -> bool:
     if rule.setting and rule.setting != encounter.setting:
@@ -32,6 +35,7 @@ def applies(rule: Rule, encounter: Encounter) -> bool:
     if rule.payer and (encounter.payer or "").strip().casefold() != rule.payer.strip().casefold():
         return False
     return True
+
 
 def make_rule(book: CodeBook, kind: str, code: str, *, over: str | None = None, add: str | None = None,
               setting: str | None = None, payer: str | None = None) -> Rule:
@@ -69,6 +73,7 @@ def make_rule(book: CodeBook, kind: str, code: str, *, over: str | None = None, 
     check_consistent([rule], "This rule is refused")
     return rule
 
+
 def _require_billable(book: CodeBook, code: str, what: str) -> None:
     detail = book.show(code)
     if detail.billable:
@@ -79,9 +84,11 @@ def _require_billable(book: CodeBook, code: str, what: str) -> None:
                            "(Categories are fine for the code a rule looks for: never R69, prefer X --over E11, "
                            "pair E11 --with Z79.4.)")
 
+
 def unknown_codes(rule: Rule, exists) -> list[str]:
     """The rule's codes that ``exists`` (code -> bool) does not know."""
     return [c for c in rule.codes() if not exists(c)]
+
 
 def _same_scope(a: Rule, b: Rule) -> bool:
     if a.setting and b.setting and a.setting != b.setting:
@@ -89,6 +96,7 @@ def _same_scope(a: Rule, b: Rule) -> bool:
     if a.payer and b.payer and a.payer.casefold() != b.payer.casefold():
         return False
     return True
+
 
 def conflict(a: Rule, b: Rule) -> str | None:
     """Why two rules pull in opposite directions where both apply, or None."""
@@ -106,6 +114,7 @@ def conflict(a: Rule, b: Rule) -> str | None:
             return f"“{a.describe()}” and “{b.describe()}” replace the same code: the older rule applies."
     return None
 
+
 def self_contradiction(rule: Rule) -> str | None:
     """Why a rule contradicts itself ("prefer E11.65 over E11.65", "pair E11 with E11.9"), or None."""
     if rule.kind == "prefer" and rule.over and undotted(rule.over) == undotted(rule.code):
@@ -113,6 +122,7 @@ def self_contradiction(rule: Rule) -> str | None:
     if rule.kind == "pair" and rule.add and matches(rule.code, rule.add):
         return f"“{rule.describe()}” adds a code that it is itself triggered by"
     return None
+
 
 def check_consistent(rules: list[Rule], where: str) -> None:
     """Refuse rules that contradict themselves (at ``rule add``, export and import).
@@ -125,6 +135,7 @@ def check_consistent(rules: list[Rule], where: str) -> None:
         if why:
             raise PreferencesError(f"{where}: {why}. Remove it (`medcoder prefs rule remove ID`) and write the rule "
                                    "meant. Nothing was changed.")
+
 
 def check_rule_count(rules: list[Rule]) -> None:
     if len(rules) > MAX_RULES:
