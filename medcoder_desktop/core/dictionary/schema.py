@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import sqlite_utils
 
-from medcoder_desktop.paths import resource
-
 
 def m001_initial(db: sqlite_utils.Database) -> None:
     db["codes"].create(
@@ -67,6 +65,7 @@ def bundled_index_rows():
     """(term, code) of the Alphabetic Index the product bundles (resources/icd10cm_index.tsv.gz; see its README)."""
     import gzip
 
+    from medcoder_desktop.paths import resource
 
     path = resource("icd10cm_index.tsv.gz")
     if not path.is_file():
@@ -83,6 +82,7 @@ def bundled_index_digest() -> str:
     """SHA-256 of the bundled Index file ("" when absent): a dictionary holding another one reloads it."""
     import hashlib
 
+    from medcoder_desktop.paths import resource
 
     path = resource("icd10cm_index.tsv.gz")
     return hashlib.sha256(path.read_bytes()).hexdigest() if path.is_file() else ""
