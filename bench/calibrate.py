@@ -44,7 +44,14 @@ def collect(service, path: Path, limit: int | None):
             captured.append(dict(x))
             return len(captured) / 1e7
 
-    pipeline.load_calibration = lambda *a, **k: Recorder()
+    fitting_model = service.runtime() is not None
+
+    def calibration(model_sha256=None):
+        # Fitting a model's calibration: retrieval's own still scores the first pass and picks the model's
+        # questions, as in the product; only what follows the model's answers is recorded.
+        return original(None) if fitting_model and model_sha256 is None else Recorder()
+
+    pipeline.load_calibration = calibration
     try:
         for item in read_gold(path, limit=limit):
             gold = {c.replace(".", "").upper() for c in item.codes}

@@ -15,6 +15,8 @@ FEATURES = (
     "billable", "words", "llm_chose", "llm_rejected",
     # beside the note's diagnosis list (outpatient, Section IV) and symptom codes: refit on both kinds of notes
     "listed", "unlisted", "symptom",
+    # the model's probability of this candidate among its question's options, and whether it was asked
+    "llm_p", "llm_asked",
 )
 
 
