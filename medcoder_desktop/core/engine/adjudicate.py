@@ -93,7 +93,7 @@ class AdjudicationStats:
     prompt_evaluated: int = 0  # prompt tokens decoded; the rest came from the KV cache
     generated_tokens: int = 0  # tokens of the answers
     model_steps: int = 0  # answer positions where the model chose among options
-    prompts: list[list[dict[str, str]]] = field(default_factory=list)  # kept only when record=True
+    prompts: list[tuple[list[dict[str, str]], list[Slot]]] = field(default_factory=list)  # kept only when record=True
 
     @property
     def prompt_reused(self) -> int:
@@ -203,7 +203,7 @@ class Adjudicator:
                 continue
             messages = messages_for(note, batch, self.encounter, ask_first)
             if self.record:
-                self.stats.prompts.append(messages)
+                self.stats.prompts.append((messages, slots))
             answer = self.runtime.choose_json(messages, slots, cancel=self.cancel)
             self._count(answer, len(batch))
             values = validate_answer(_parsed(answer.text), slots)
