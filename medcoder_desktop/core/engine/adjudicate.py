@@ -93,7 +93,9 @@ class AdjudicationStats:
     prompt_evaluated: int = 0  # prompt tokens decoded; the rest came from the KV cache
     generated_tokens: int = 0  # tokens of the answers
     model_steps: int = 0  # answer positions where the model chose among options
-    prompts: list[tuple[list[dict[str, str]], list[Slot]]] = field(default_factory=list)  # kept only when record=True
+    # kept only when record=True (benchmarks): each call's messages and slots, and its answer
+    prompts: list[tuple[list[dict[str, str]], list[Slot]]] = field(default_factory=list)
+    answers: list[EnumAnswer] = field(default_factory=list)
 
     @property
     def prompt_reused(self) -> int:
@@ -205,6 +207,8 @@ class Adjudicator:
             if self.record:
                 self.stats.prompts.append((messages, slots))
             answer = self.runtime.choose_json(messages, slots, cancel=self.cancel)
+            if self.record:
+                self.stats.answers.append(answer)
             self._count(answer, len(batch))
             values = validate_answer(_parsed(answer.text), slots)
             if values is None:
