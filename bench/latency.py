@@ -1,11 +1,11 @@
-"""Time to suggestions for 1k / 3k / 10k-character notes, retrieval only and with the tiny model;
-model load time; peak memory; and the pipeline's overhead over bare llama.cpp calls.
+"""Time to suggestions for 1k / 3k / 10k-character notes: retrieval only, and with each real model the
+benchmarks have (SmolLM2-135M; Gemma-3-270M when installed: bench/models.py); the model's work a note in
+tokens; each model's speed; the enum decoder against llama.cpp's grammar on the same prompts; and a
+projection for the product's Llama-3.2-1B.
 
-Notes are cut to length from the bundled sample and the dev notes (when present). The overhead
-figure replays the exact prompts the pipeline sent, through a bare ``llama_cpp.Llama`` with the same
-settings, and compares the time the pipeline spent from retrieval to the end with the bare calls.
+Notes are cut to length from the bundled sample and the dev notes (when present).
 
-    .venv/bin/python bench/latency.py [--repeat N] [--model-repeat N]
+    .venv/bin/python bench/latency.py [--repeat N] [--model-repeat N] [--models smollm2 gemma]
     .venv/bin/python bench/latency.py --long [--long-repeat N]    # only: time per note, 10k to 200k characters
 """
 
@@ -21,6 +21,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from bench.common import SHARED_DATA, bench_home, machine, percentile, write_section  # noqa: E402
+from bench.models import LLAMA_1B, bench_models, measure_speed, projection  # noqa: E402
 
 SIZES = (1_000, 3_000, 10_000)
 LONG_SIZES = (10_000, 25_000, 50_000, 100_000, 200_000)  # up to the note size limit (MAX_NOTE_CHARS)
@@ -42,44 +43,57 @@ def notes(text: str, size: int, n: int) -> list[str]:
     return [text[(i * 7919) % (len(text) - size):][:size] for i in range(n)]
 
 
-def time_notes(service, texts: list[str], record: bool = False):
+def time_notes(service, texts: list[str]):
+    """Per note: ms to the first suggestions, ms to all done, and the done event's stats."""
     from medcoder_desktop.core.models import Encounter
 
-    firsts, totals, model_ms, prompts = [], [], [], []
+    firsts, totals, stats = [], [], []
     for note in texts:
         t = time.perf_counter()
-        events = service.suggest_stream(note, Encounter(), record=record)
+        events = service.suggest_stream(note, Encounter())
         first = next(events)
         firsts.append((time.perf_counter() - t) * 1000)
         last = first
         for last in events:
             pass
         totals.append((time.perf_counter() - t) * 1000)
-        model_ms.append(last.stats["total_ms"] - last.stats["retrieval_ms"])
-        if record and last.result is not None and last.result.adjudication is not None:
-            prompts.extend(last.result.adjudication.prompts)
-    return firsts, totals, model_ms, prompts
+        stats.append(last.stats)
+    return firsts, totals, stats
 
 
-def bare_replay(model_path: str, prompts: list, threads: int | None) -> float:
-    """Milliseconds for the same prompts through a bare llama_cpp.Llama (same context, threads, seed)."""
-    import llama_cpp
+def enum_against_grammar(service, texts: list[str]) -> tuple[int, int, float, float, float, int, int]:
+    """The same batched prompts answered by the product's enum decoder and by llama.cpp's JSON-schema
+    grammar (greedy, same runtime): calls, slots, ms each, share of slots answered alike, answer tokens."""
+    from medcoder_desktop.core.engine.adjudicate import Adjudicator
+    from medcoder_desktop.core.engine.enum_decoding import schema_of
+    from medcoder_desktop.core.engine.pipeline import suggest_events
+    from medcoder_desktop.core.models import Encounter
 
-    from medcoder_desktop.core.engine.adjudicate import MAX_TOKENS, schema_for
-    from medcoder_desktop.core.engine.llm_runtime import default_threads
-
-    n = threads or default_threads()
-    llama = llama_cpp.Llama(model_path=model_path, n_ctx=4096, n_threads=n, n_threads_batch=n, n_gpu_layers=0,
-                            seed=0, verbose=False)
-    total = 0.0
-    for messages in prompts:
-        codes = [line[2:].split(":", 1)[0] for line in messages[1]["content"].splitlines() if line.startswith("- ")]
+    rt, d = service.runtime(), service.dictionary()
+    prompts = []
+    for note in texts:
+        adjudicator = Adjudicator(rt, Encounter(), record=True)
+        for _ in suggest_events(d, note, Encounter(), adjudicate=adjudicator, model_sha256=rt.sha256):
+            pass
+        prompts.extend(adjudicator.stats.prompts)
+    enum_ms = grammar_ms = 0.0
+    same = slots_n = enum_tokens = grammar_tokens = 0
+    for messages, slots in prompts:
         t = time.perf_counter()
-        llama.create_chat_completion(messages=messages, temperature=0, max_tokens=MAX_TOKENS, seed=0,
-                                     response_format={"type": "json_object", "schema": schema_for(codes)})
-        total += time.perf_counter() - t
-    llama.close()
-    return total * 1000
+        answer = rt.choose_json(messages, slots)
+        enum_ms += (time.perf_counter() - t) * 1000
+        enum_tokens += answer.answer_tokens
+        t = time.perf_counter()
+        obj, _ = rt.chat_json(messages, schema_of(slots), max_tokens=400)
+        grammar_ms += (time.perf_counter() - t) * 1000
+        grammar_tokens += rt.last_call.completion_tokens
+        slots_n += len(slots)
+        same += sum(1 for s in slots if obj and obj.get(s.key) == answer.values[s.key])
+    return len(prompts), slots_n, enum_ms, grammar_ms, same / max(1, slots_n), enum_tokens, grammar_tokens
+
+
+def mean(stats: list[dict], key: str) -> float:
+    return sum(s.get(key, 0) for s in stats) / max(1, len(stats))
 
 
 def table(rows) -> list[str]:
@@ -102,7 +116,7 @@ def long_notes(service, text: str, repeat: int) -> None:
         base = None
         for size in LONG_SIZES:
             size = min(size, MAX_NOTE_CHARS, len(body) - 1)
-            _, totals, _, _ = time_notes(service, notes(body, size, repeat))
+            _, totals, _ = time_notes(service, notes(body, size, repeat))
             p50 = percentile(totals, 50)
             base = base or p50 / size
             rows.append((shape, size, p50, max(totals), p50 / size / base))
@@ -126,9 +140,10 @@ def main() -> int:
     ap.add_argument("--model-repeat", type=int, default=5, help="Notes a size with the model.")
     ap.add_argument("--long", action="store_true", help="Only the long-note measure (10k to 200k characters).")
     ap.add_argument("--long-repeat", type=int, default=3, help="Notes a size in the long-note measure.")
+    ap.add_argument("--models", nargs="*", choices=["smollm2", "gemma"], help="Models to measure (default: both).")
     args = ap.parse_args()
     bench_home()
-    from medcoder_desktop.core.engine.model_manager import packaged_model
+    from medcoder_desktop.core.engine.llm_runtime import default_threads
     from medcoder_desktop.core.service import CodingService
 
     service = CodingService(model="none")
@@ -141,43 +156,71 @@ def main() -> int:
         return 0
     rows = []
     for size in SIZES:
-        firsts, totals, _, _ = time_notes(service, notes(text, size, args.repeat))
+        firsts, totals, _ = time_notes(service, notes(text, size, args.repeat))
         rows.append(("retrieval-only", size, percentile(firsts, 50), percentile(firsts, 95),
                      percentile(totals, 50), percentile(totals, 95)))
         print(rows[-1], flush=True)
     rss_retrieval = rlimit.getrusage(rlimit.RUSAGE_SELF).ru_maxrss / 1024
-    lines_model: list[str] = []
-    tiny = packaged_model()
-    if tiny is not None:
-        service.use_model(str(tiny))
+    token_rows, speed_rows, grammar_rows, projections = [], [], [], []
+    for m in bench_models(args.models):
+        service.use_model(str(m.path))
         rt = service.runtime()
-        overhead_rows = []
+        speed = measure_speed(m.path, service.settings.threads)
+        speed_rows.append((m.label, rt.load_seconds * 1000, speed, rlimit.getrusage(rlimit.RUSAGE_SELF).ru_maxrss / 1024))
         for size in SIZES:
-            firsts, totals, model_ms, prompts = time_notes(service, notes(text, size, args.model_repeat), record=True)
-            rows.append((f"llm: {rt.name}", size, percentile(firsts, 50), percentile(firsts, 95),
+            firsts, totals, stats = time_notes(service, notes(text, size, args.model_repeat))
+            rows.append((f"{m.label} + dictionary", size, percentile(firsts, 50), percentile(firsts, 95),
                          percentile(totals, 50), percentile(totals, 95)))
-            print(rows[-1], flush=True)
-            bare = bare_replay(str(tiny), prompts, service.settings.threads)
-            overhead_rows.append((size, len(prompts), sum(model_ms), bare))
-            print(overhead_rows[-1], flush=True)
-        rss_model = rlimit.getrusage(rlimit.RUSAGE_SELF).ru_maxrss / 1024
-        lines_model = [
-            "",
-            f"Model {rt.name} ({rt.backend}): load {rt.load_seconds * 1000:.0f} ms. Peak RSS with the model: "
-            f"{rss_model:.0f} MB.", "",
-            "Pipeline overhead over bare llama.cpp: the same prompts replayed through a bare `llama_cpp.Llama` "
-            "(same context, threads, seed, schema). Pipeline time = all done minus retrieval.", "",
-            "| note size (chars) | model calls | pipeline ms | bare llama.cpp ms | overhead |",
-            "|---:|---:|---:|---:|---:|",
-        ] + [f"| {s:,} | {n} | {p:.0f} | {b:.0f} | {(p / b - 1) * 100:+.1f}% |" for s, n, p, b in overhead_rows]
+            token_rows.append((m.label, size, *(mean(stats, k) for k in (
+                "model_calls", "questions", "prompt_tokens", "prompt_evaluated", "generated_tokens", "model_steps",
+                "model_ms"))))
+            prompt_s, steps_s, model_s = projection(speed, mean(stats, "prompt_evaluated"), mean(stats, "model_steps"))
+            projections.append((m.label, size, mean(stats, "prompt_evaluated"), mean(stats, "model_steps"),
+                                prompt_s, steps_s, percentile(totals, 50) / 1000 - mean(stats, "model_ms") / 1000,
+                                model_s))
+            print(rows[-1], token_rows[-1], flush=True)
+        grammar_rows.append((m.label, *enum_against_grammar(service, notes(text, 3_000, args.model_repeat))))
+        print(grammar_rows[-1], flush=True)
     lines = [
         "## Latency (`bench/latency.py`)", "",
-        f"Machine: {machine()}. {args.repeat} notes a size retrieval only, {args.model_repeat} with the model, cut "
-        f"from the sample and dev notes. Dictionary and search index load: {load_s:.2f} s (once a session). "
-        f"Peak RSS, retrieval only: {rss_retrieval:.0f} MB.",
+        f"Machine: {machine()}. {args.repeat} notes a size retrieval only, {args.model_repeat} with each model, "
+        f"cut from the sample and dev notes. Dictionary and search index load: {load_s:.2f} s (once a session). "
+        f"Peak RSS, retrieval only: {rss_retrieval:.0f} MB. Threads: the product's default "
+        f"({service.settings.threads or default_threads()} here).",
         f"Command: `.venv/bin/python bench/latency.py --repeat {args.repeat} --model-repeat {args.model_repeat}`",
-        "", *table(rows), *lines_model,
+        "", *table(rows),
     ]
+    if token_rows:
+        lines += [
+            "", "Model work a note (means): calls, open questions put to the model, prompt tokens (and those "
+            "decoded, the rest served from the KV cache), answer tokens and the model steps among them (the "
+            "places where the model chose; the schema fixes the rest, decoded in batches).", "",
+            "| model | note size (chars) | calls | questions | prompt tokens | decoded | answer tokens | model steps "
+            "| model ms |", "|---|---:|---:|---:|---:|---:|---:|---:|---:|",
+            *(f"| {m} | {s:,} | {c:.1f} | {q:.1f} | {p:.0f} | {e:.0f} | {g:.0f} | {st:.1f} | {ms:.0f} |"
+              for m, s, c, q, p, e, g, st, ms in token_rows),
+            "", "Speed on this machine (the product's runtime settings): prompt tokens per second decoded in "
+            "batches of 64, and one model step (a token decoded, its logits read).", "",
+            "| model | parameters | file MB | load ms | prompt tok/s | ms a step | peak RSS MB |",
+            "|---|---:|---:|---:|---:|---:|---:|",
+            *(f"| {m} | {sp.params / 1e6:.0f} M | {sp.file_bytes / 1e6:.0f} | {ld:.0f} | {sp.prompt_tps:.0f} | "
+              f"{sp.step_ms:.1f} | {rss:.0f} |" for m, ld, sp, rss in speed_rows),
+            "", "The answer decoded by the product (enum decoding: a model step only where the options part) "
+            "and by llama.cpp's JSON-schema grammar (a sampled token for every character run), same prompts "
+            f"(the {args.model_repeat} notes of 3,000 characters), same runtime:", "",
+            "| model | calls | answer items | enum decoding ms | grammar ms | items answered alike | answer tokens "
+            "(enum / grammar) |", "|---|---:|---:|---:|---:|---:|---:|",
+            *(f"| {m} | {c} | {n} | {e:.0f} | {g:.0f} | {a:.1%} | {et} / {gt} |"
+              for m, c, n, e, g, a, et, gt in grammar_rows),
+            "", f"Projected for {LLAMA_1B['name']} (the product's model, not fetchable here) from each measured "
+            "model's tokens a note and its speed on this machine: prompt time scaled by parameters (prompt "
+            "decoding is compute-bound; embeddings are tied in all three), step time by the file's bytes (a step "
+            "reads every weight once). Rest = retrieval, conventions and the claim, measured.", "",
+            "| measured model | note size (chars) | decoded prompt tokens | model steps | 1B prompt s | 1B steps s "
+            "| rest s | 1B all done s |", "|---|---:|---:|---:|---:|---:|---:|---:|",
+            *(f"| {m} | {s:,} | {e:.0f} | {st:.1f} | {ps:.1f} | {ss:.1f} | {rest:.1f} | {ps + ss + rest:.1f} |"
+              for m, s, e, st, ps, ss, rest, _ in projections),
+        ]
     write_section("latency", "\n".join(lines))
     return 0
 

@@ -57,6 +57,10 @@ class ItemRecord(BaseModel):
     ranked: list[tuple[str, float]]
 
 
+MODEL_WORK = ("model_calls", "questions", "prompt_tokens", "prompt_evaluated", "generated_tokens", "model_steps",
+              "model_ms")
+
+
 class EvalResult(BaseModel):
     n: int
     micro: PRF
@@ -75,6 +79,8 @@ class EvalResult(BaseModel):
     top_misses: list[CodeCount] = Field(default_factory=list)
     top_false_positives: list[CodeCount] = Field(default_factory=list)
     warnings: list[str] = Field(default_factory=list)  # duplicate ids, gold codes in no code set
+    # With a model: its work a note, means (MODEL_WORK: calls, questions, tokens, model steps, ms)
+    model_work: dict[str, float] = Field(default_factory=dict)
     # Left out of model_dump() (and so of `--json`): write_report puts it in eval.json.
     items: list[ItemRecord] = Field(default_factory=list, exclude=True)
 

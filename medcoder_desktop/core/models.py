@@ -143,6 +143,7 @@ class Suggestion(BaseModel):
     context: list[str] = Field(default_factory=list)
     suggested: bool = True  # at or above the display threshold
     held_back: str | None = None  # the rule that keeps it off the screen whatever the threshold (core/conventions)
+    model_first: bool = False  # the model read it as the main reason for the encounter (weighed in core/claim)
 
 
 

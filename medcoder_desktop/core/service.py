@@ -28,7 +28,7 @@ from medcoder_desktop.core.engine.model_probe import ModelChecks, runtime_info
 from medcoder_desktop.core.engine.model_probe import combination_key as _combination
 from medcoder_desktop.core.engine.text import sections
 from medcoder_desktop.core.engine.pipeline import suggest_events
-from medcoder_desktop.core.evaluation import EvalResult, evaluate
+from medcoder_desktop.core.evaluation import MODEL_WORK, EvalResult, evaluate
 from medcoder_desktop.core.gold import gold_warnings, read_gold
 from medcoder_desktop.core.models import (
     BuildReport, Changes, CodeDetail, CodeSetStats, CodeState, Encounter, EncounterDetails, EncounterRecord,
@@ -478,6 +478,7 @@ class CodingService:
         d.engine  # load before the clock starts
         mode = self.mode()
         shown: dict[str, list[str]] = {}
+        work: list[dict] = []
 
         def rank(item: GoldItem) -> list[tuple[str, float]]:
             if item.kind == "phrase":
@@ -485,7 +486,9 @@ class CodingService:
             text = item.text.strip()
             if not text:
                 return []
-            suggestions = self.suggest(text, Encounter(setting=item.setting or default_setting)).suggestions
+            result = self.suggest(text, Encounter(setting=item.setting or default_setting))
+            suggestions = result.suggestions
+            work.append(result.timings)
             shown[item.id] = [s.code for s in suggestions if s.suggested]
             return [(s.code, s.confidence) for s in suggestions]
 
@@ -497,6 +500,8 @@ class CodingService:
         result = evaluate(items, rank, suggested, lambda c: d.exists(c), mode=mode, title=lambda c: d.show(c).title,
                           is_billable=lambda c: d.show(c).billable)
         result.warnings = gold_warnings(items, d.exists)
+        if work and "model_calls" in work[0]:
+            result.model_work = {k: round(sum(w.get(k, 0) for w in work) / len(work), 1) for k in MODEL_WORK}
         return result
 
     def _rank_hits(self, item: GoldItem) -> list[SearchHit]:

@@ -70,6 +70,12 @@ def test_bad_notes_are_refused(dictionary: Dictionary, note: str, message: str) 
 
 
 def test_cancelled_stream_still_finishes(dictionary: Dictionary) -> None:
-    events = list(suggest_events(dictionary, SAMPLE, adjudicate=lambda note, cands: cands[0].code,
-                                 cancelled=lambda: True))
+    from medcoder_desktop.core.engine.adjudicate import Adjudicator
+
+    class Unused:
+        def choose_json(self, *a, **k):
+            raise AssertionError("a cancelled note asks the model nothing")
+
+    events = list(suggest_events(dictionary, SAMPLE, adjudicate=Adjudicator(Unused()), cancelled=lambda: True))
     assert events[-1].kind == "done" and events[-1].stats["adjudicated"] == 0
+    assert events[-1].warnings == ["cancelled"] and events[-1].suggestions

@@ -40,21 +40,27 @@ def test_model_resolution_defaults_to_the_tiny_model(home: Path) -> None:
     assert CodingService(model="none").info()["mode"] == "retrieval-only"
 
 
-def test_stream_refines_with_the_model_and_reuses_the_prompt_prefix(service: CodingService) -> None:
+def test_stream_refines_with_the_model_in_few_short_calls(service: CodingService) -> None:
     note = SAMPLES[0].read_text(encoding="utf-8")
-    events = list(service.suggest_stream(note, Encounter(), record=True))
+    events = list(service.suggest_stream(note, Encounter()))
     assert events[0].kind == "candidates" and events[-1].kind == "done"
-    done = events[-1]
-    stats = done.result.adjudication
-    assert done.stats["adjudicated"] == stats.calls > 0
-    assert stats.calls == stats.invalid + len([e for e in events if e.kind == "refined"])
-    # Every call after the first found the system prompt in the KV cache.
-    assert stats.prompt_reused >= (stats.calls - 1) * 50
+    done = events[-1].stats
+    assert done["questions"] == done["adjudicated"] > 0 and done["invalid_answers"] == 0
+    assert done["model_calls"] == len([e for e in events if e.kind == "refined"]) <= 3
+    # The answers are short: the model chose at a few places, the schema fixed the rest.
+    assert 0 < done["model_steps"] <= done["generated_tokens"] <= 400
+    assert done["prompt_evaluated"] <= done["prompt_tokens"]
     d = service.dictionary()
-    for s in done.suggestions:
+    for s in events[-1].suggestions:
         assert d.exists(s.code, s.system)
         assert all(note[e.start:e.end] == e.text for e in s.evidence)
-    assert any(s.source == "llm" for s in done.suggestions)
+    # every answered question shows in the reasoning of what it touched
+    assert any("The model " in s.reasoning for s in events[-1].suggestions)
+
+
+def test_the_second_note_finds_the_system_prompt_in_the_cache(service: CodingService) -> None:
+    first, second = (service.suggest(p.read_text(encoding="utf-8")).timings for p in SAMPLES[:2])
+    assert second["prompt_tokens"] - second["prompt_evaluated"] >= 100 * second["model_calls"]
 
 
 def test_same_note_same_answer(service: CodingService) -> None:

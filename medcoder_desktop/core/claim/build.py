@@ -86,7 +86,7 @@ def build_claim(suggestions: list[Suggestion], encounter: Encounter, note: str, 
         return name
 
     dxs = [Dx(s.code, _title(s, year_codes), s.confidence, [(e.start, e.end) for e in s.evidence],
-              _notes(dictionary, s.code)) for s in dx_members]
+              _notes(dictionary, s.code), model_first=s.model_first) for s in dx_members]
     seq = sequence(dxs, note, secs, setting)
     order = _apply_order(seq.order, choices.order)
     codes: list[ClaimCode] = []

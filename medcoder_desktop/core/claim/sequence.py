@@ -23,6 +23,7 @@ class Dx:
     confidence: float
     spans: list[tuple[int, int]] = field(default_factory=list)
     notes: OrderNotes = field(default_factory=OrderNotes)
+    model_first: bool = False  # the model read it as the main reason for the encounter
 
 
 @dataclass
@@ -82,6 +83,10 @@ def _score(dx: Dx, note: str, sections, setting: str, others: list[Dx]) -> tuple
             score += 0.3
     elif any(_section_at(sections, s) == "chief_complaint" for s in starts):
         score += 0.4
+    if dx.model_first:  # weighs less than the note's own words: a heading or "admitted for" still wins
+        score += 0.8
+        if why == "the best-supported condition of the note":
+            why = "the model read it as the main reason for the encounter"
     if setting == "inpatient" and _SEPSIS.match(dx.code):
         score += 2.0
         why = "sepsis present on admission is sequenced first (Guidelines I.C.1.d.4)"

@@ -1,151 +1,187 @@
-"""The model's turn: choose among a mention's dictionary candidates, or none.
+"""The model's turn: the questions retrieval leaves open, asked a few at a time.
 
-The model never writes a code of its own. Its answer is generated under a JSON schema whose ``code``
-field is an enum of the mention's candidate codes plus ``"none"``; the answer is then validated again
-with pydantic, and anything that does not validate is dropped and counted (``Adjudicator.invalid``).
+Retrieval and the tabular conventions decide what they can; what stays open goes to the model:
+whether a condition found near the display threshold is coded at all (current and affecting care, not
+history, not ruled out, not part of another), which of close candidates the note's words support, and
+which diagnosis is principal / first-listed. Several questions go into one call, and the answer is one
+JSON object whose every item is an enum of that question's candidate codes plus ``"none"``
+(``schema_for``). The model never writes a code of its own: it can only pick an option, and the answer
+is validated again with pydantic before anything uses it.
 
-Every prompt starts with the same system message, so llama.cpp serves that prefix from its KV cache
-and only the mention's own lines are evaluated per call (see ``LlamaRuntime``).
+Every prompt starts with the same system message, so llama.cpp serves it from its KV cache; the
+answer is decoded where it is free (core/engine/enum_decoding.py), and the model's probabilities of
+the options, not its words, go to calibration. The reasoning shown to the coder is built from what
+matched and what the model decided (core/engine/pipeline.py).
 """
 
 from __future__ import annotations
 
 import re
 import threading
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Protocol
 
-from pydantic import BaseModel, ValidationError, field_validator
+from pydantic import BaseModel, ValidationError, create_model
 
-from medcoder_desktop.core.engine.llm_runtime import Cancelled, LlamaRuntime
+from medcoder_desktop.core.engine.enum_decoding import EnumAnswer, Slot, schema_of
+from medcoder_desktop.core.engine.llm_runtime import Cancelled
 from medcoder_desktop.core.engine.retrieve import Candidate
 from medcoder_desktop.core.models import Encounter
 from medcoder_desktop.errors import ModelError
 
 NONE = "none"
-MAX_CANDIDATES = 6  # more would lengthen every prompt for codes that are rarely right
-MAX_REASON_CHARS = 160
-CONTEXT_CHARS = 220  # note text shown around the mention, cut at sentence or line ends
-MAX_TOKENS = 72
+FIRST = "first"  # the answer's key for the principal / first-listed diagnosis
+MAX_OPTIONS = 3  # candidates per question: more lengthen every prompt for codes that are rarely right
+MAX_QUESTIONS = 12  # per note: the rest is left to retrieval (nearest the display threshold first)
+BATCH = 6  # questions per call
+MAX_PRINCIPAL_OPTIONS = 5
+EXCERPT_CHARS = 110  # the note's words around a finding, cut at clause ends
+TITLE_CHARS = 60
 
 SYSTEM_PROMPT = (
-    "You are a certified medical coder. You are shown one finding from a clinical note and a short list of "
-    "candidate codes that the official code set matched to it. Choose the one candidate that the note's words "
-    "support, or \"none\" when no candidate fits: the finding is denied, belongs to a family member, is only "
-    "planned or suspected in an outpatient visit, or the codes describe something else. Prefer the most specific "
-    "code that the words support. Never answer a code that is not in the list. Reply with JSON "
-    "{\"code\": \"...\", \"reason\": \"...\"}; the reason quotes the note's words in at most fifteen words."
+    "You are a certified medical coder. Each numbered item is a condition that the official code set matched "
+    "in a clinical note, with the note's words around it and the candidate codes. For each item answer the "
+    "candidate code that the note's words support as a condition of this encounter, or \"none\" when it is "
+    "not coded: denied or ruled out, only past history, a family member's, a normal finding, a sign that is "
+    "part of another listed condition, or (outpatient) only suspected. When asked for \"first\", answer the "
+    "diagnosis chiefly responsible for this encounter. Reply with the JSON object only."
 )
 
 
-class Answer(BaseModel):
-    """One validated model answer."""
+@dataclass
+class Question:
+    """One open question: a finding (one or more mentions of the same candidates) and its options."""
 
-    code: str
-    reason: str = ""
+    key: str
+    mentions: list[int]  # indexes into the pipeline's per-mention candidate lists
+    candidates: list[Candidate]  # the options, best first (at most MAX_OPTIONS)
+    retrieval_confidence: float = 0.0
 
-    @field_validator("code")
-    @classmethod
-    def _strip(cls, v: str) -> str:
-        return v.strip()
+    @property
+    def codes(self) -> list[str]:
+        return [c.code for c in self.candidates]
 
 
 @dataclass
 class Choice:
-    """What the model made of one mention: a candidate code, or None when no candidate fits."""
+    """What the model made of one question: a candidate code, or None when no candidate is coded.
+
+    ``p``: the model's probability of each option (its candidate codes and "none").
+    """
 
     code: str | None
-    reason: str = ""
+    p: dict[str, float] = field(default_factory=dict)
+
+
+@dataclass
+class Decisions:
+    """One call's validated answers: choices by question key, and the principal code if it was asked."""
+
+    choices: dict[str, Choice]
+    first: str | None = None
 
 
 @dataclass
 class AdjudicationStats:
     calls: int = 0
-    invalid: int = 0  # answers dropped: not JSON, not in the schema, or a code outside the candidates
-    none: int = 0  # answers that no candidate fits
+    questions: int = 0
+    invalid: int = 0  # answers dropped: not valid under the schema, or a code outside the options
+    none: int = 0  # questions answered "none"
     model_seconds: float = 0.0
     prompt_tokens: int = 0
-    prompt_reused: int = 0
-    completion_tokens: int = 0
-    prompts: list[list[dict[str, str]]] = field(default_factory=list)  # kept only when record=True
+    prompt_evaluated: int = 0  # prompt tokens decoded; the rest came from the KV cache
+    generated_tokens: int = 0  # tokens of the answers
+    model_steps: int = 0  # answer positions where the model chose among options
+    # kept only when record=True (benchmarks): each call's messages and slots, and its answer
+    prompts: list[tuple[list[dict[str, str]], list[Slot]]] = field(default_factory=list)
+    answers: list[EnumAnswer] = field(default_factory=list)
+
+    @property
+    def prompt_reused(self) -> int:
+        return self.prompt_tokens - self.prompt_evaluated
 
 
-def schema_for(codes: list[str]) -> dict[str, Any]:
-    """The JSON schema of an answer: ``code`` is one of ``codes`` or "none"."""
-    return {
-        "type": "object",
-        "properties": {
-            "code": {"type": "string", "enum": [*codes, NONE]},
-            "reason": {"type": "string", "maxLength": MAX_REASON_CHARS},
-        },
-        "required": ["code", "reason"],
-    }
+class ChoosingRuntime(Protocol):
+    """What the adjudicator needs of a runtime (``LlamaRuntime``; a fake in tests)."""
+
+    def choose_json(self, messages: list[dict[str, str]], slots: list[Slot], *,
+                    cancel: threading.Event | None = None) -> EnumAnswer: ...
 
 
-_BOUNDARY = re.compile(r"[.!?](?=\s)|\n")
+def slots_for(questions: Sequence[Question], principal: Sequence[Candidate] = ()) -> list[Slot]:
+    """The answer's items: one enum per question (its codes and "none"), then "first" if asked."""
+    slots = [Slot(q.key, (*q.codes, NONE)) for q in questions]
+    if len(principal) > 1:
+        slots.append(Slot(FIRST, tuple(c.code for c in principal)))
+    return slots
 
 
-def surrounding_text(note: str, start: int, end: int, width: int = CONTEXT_CHARS) -> str:
-    """The note around ``[start, end)``: up to ``width`` characters each side, cut at sentence or line ends."""
-    lo = max(0, start - width)
+def schema_for(questions: Sequence[Question], principal: Sequence[Candidate] = ()) -> dict[str, Any]:
+    """The JSON schema of one call's answer."""
+    return schema_of(slots_for(questions, principal))
+
+
+_CLAUSE_END = re.compile(r"[.;!?](?=\s)|\n")
+
+
+def excerpt(note: str, start: int, end: int, width: int = EXCERPT_CHARS) -> str:
+    """The note's words around ``[start, end)``: at most ``width`` characters, cut at clause or line ends."""
+    side = max(0, (width - (end - start)) // 2)
+    lo = max(0, start - side)
     left = note[lo:start]
-    cuts = list(_BOUNDARY.finditer(left))
+    cuts = list(_CLAUSE_END.finditer(left))
     if cuts:
         lo += cuts[-1].end()
-    hi = min(len(note), end + width)
-    right = note[end:hi]
-    cut = _BOUNDARY.search(right)
+    hi = min(len(note), end + side)
+    cut = _CLAUSE_END.search(note[end:hi])
     if cut:
-        hi = end + cut.end()
+        hi = end + cut.start() + 1
     return " ".join(note[lo:hi].split())
 
 
-def messages_for(note: str, cands: list[Candidate], encounter: Encounter) -> list[dict[str, str]]:
-    """The chat messages for one mention: the fixed system prompt, then the mention's own lines."""
-    m = cands[0].mention
-    flags = ", ".join(m.context) or "none"
-    lines = [
-        f"Setting: {encounter.setting}. Section: {(m.section or 'body').replace('_', ' ')}.",
-        f"Note: \"{surrounding_text(note, m.start, m.end)}\"",
-        f"Finding: \"{' '.join(m.text.split())}\" (context: {flags})",
-        "Candidates:",
-        *(f"- {c.code}: {c.title}" for c in cands[:MAX_CANDIDATES]),
-    ]
+def _title(c: Candidate) -> str:
+    t = " ".join(c.title.split())
+    return t if len(t) <= TITLE_CHARS else t[: TITLE_CHARS - 1].rstrip() + "…"
+
+
+def messages_for(note: str, questions: Sequence[Question], encounter: Encounter,
+                 principal: Sequence[Candidate] = ()) -> list[dict[str, str]]:
+    """The chat messages of one call: the fixed system prompt, then the questions' own lines."""
+    lines = [f"Setting: {encounter.setting}."]
+    for q in questions:
+        m = q.candidates[0].mention
+        section = (m.section or "body").replace("_", " ")
+        lines.append(f"{q.key}. \"{excerpt(note, m.start, m.end)}\" ({section})")
+        lines.extend(f"   {c.code}: {_title(c)}" for c in q.candidates)
+    if len(principal) > 1:
+        lines.append(f"{FIRST}: which of these is the main reason for the encounter?")
+        lines.extend(f"   {c.code}: {_title(c)}" for c in principal)
     return [{"role": "system", "content": SYSTEM_PROMPT}, {"role": "user", "content": "\n".join(lines)}]
 
 
-def validate_answer(obj: dict[str, Any] | None, codes: list[str]) -> Answer | None:
-    """The answer if it is a JSON object naming one of ``codes`` or "none"; else None."""
-    if obj is None:
+def validate_answer(obj: dict[str, Any] | None, slots: Sequence[Slot]) -> dict[str, str] | None:
+    """The answer as {key: option} if it is an object holding every slot with one of its options; else None."""
+    if not isinstance(obj, dict):
         return None
+    Model = create_model("Answer", **{f"k{i}": (str, ...) for i in range(len(slots))})
     try:
-        answer = Answer.model_validate(obj)
+        parsed = Model.model_validate({f"k{i}": obj.get(s.key) for i, s in enumerate(slots)})
     except ValidationError:
         return None
-    if answer.code != NONE and answer.code not in codes:
+    values = {s.key: getattr(parsed, f"k{i}").strip() for i, s in enumerate(slots)}
+    if any(values[s.key] not in s.options for s in slots):
         return None
-    answer.reason = " ".join(answer.reason.split())[:MAX_REASON_CHARS]
-    return answer
-
-
-def grounded_reason(reason: str, note: str) -> str:
-    """Keep the model's reason only when it quotes the note: two consecutive words of it, or none."""
-    words = re.findall(r"[a-z0-9]+", reason.lower())
-    text = " " + " ".join(re.findall(r"[a-z0-9]+", note.lower())) + " "
-    for a, b in zip(words, words[1:]):
-        if len(a) + len(b) >= 6 and f" {a} {b} " in text:
-            return reason
-    return ""
+    return values
 
 
 class Adjudicator:
-    """Asks a loaded model to choose among each mention's candidates (one call per mention).
+    """Puts a note's open questions to a loaded model, ``BATCH`` to a call, on the runtime's model thread.
 
-    Calls go through the runtime's single model thread; ``cancel`` stops the current call at its
-    next token and every later one.
+    ``cancel`` stops the current call at its next model step and every later one.
     """
 
-    def __init__(self, runtime: LlamaRuntime, encounter: Encounter | None = None, *,
+    def __init__(self, runtime: ChoosingRuntime, encounter: Encounter | None = None, *,
                  cancel: threading.Event | None = None, record: bool = False) -> None:
         self.runtime = runtime
         self.encounter = encounter or Encounter()
@@ -153,35 +189,60 @@ class Adjudicator:
         self.record = record
         self.stats = AdjudicationStats()
 
-    def __call__(self, note: str, cands: list[Candidate]) -> Choice | None:
-        """The model's choice for one mention; None when its answer was invalid (dropped and counted).
+    def decide(self, note: str, questions: Sequence[Question],
+               principal: Sequence[Candidate] = ()) -> Iterator[Decisions]:
+        """One ``Decisions`` per call, in order; the principal is asked with the last batch.
 
         Raises:
             Cancelled: the cancel event was set.
-            ModelError: the model call failed.
+            ModelError: a model call failed.
         """
-        shown = cands[:MAX_CANDIDATES]
-        codes = [c.code for c in shown]
-        messages = messages_for(note, shown, self.encounter)
-        if self.record:
-            self.stats.prompts.append(messages)
-        obj, _raw = self.runtime.chat_json(messages, schema_for(codes), max_tokens=MAX_TOKENS, cancel=self.cancel)
-        self.stats.calls += 1
-        call = self.runtime.last_call
+        batches = [list(questions[i:i + BATCH]) for i in range(0, len(questions), BATCH)] or [[]]
+        for n, batch in enumerate(batches):
+            ask_first = principal if n == len(batches) - 1 else ()
+            slots = slots_for(batch, ask_first)
+            if not slots:
+                continue
+            messages = messages_for(note, batch, self.encounter, ask_first)
+            if self.record:
+                self.stats.prompts.append((messages, slots))
+            answer = self.runtime.choose_json(messages, slots, cancel=self.cancel)
+            if self.record:
+                self.stats.answers.append(answer)
+            self._count(answer, len(batch))
+            values = validate_answer(_parsed(answer.text), slots)
+            if values is None:
+                self.stats.invalid += len(batch)
+                continue
+            choices = {}
+            for q in batch:
+                code = values[q.key]
+                self.stats.none += code == NONE
+                choices[q.key] = Choice(None if code == NONE else code, dict(answer.probabilities.get(q.key, {})))
+            yield Decisions(choices, values.get(FIRST))
+
+    def _count(self, answer: EnumAnswer, questions: int) -> None:
+        s = self.stats
+        s.calls += 1
+        s.questions += questions
+        s.prompt_tokens += answer.prompt_tokens
+        s.prompt_evaluated += answer.prompt_evaluated
+        s.generated_tokens += answer.answer_tokens
+        s.model_steps += answer.model_steps
+        call = getattr(self.runtime, "last_call", None)
         if call is not None:
-            self.stats.model_seconds += call.seconds
-            self.stats.prompt_tokens += call.prompt_tokens
-            self.stats.prompt_reused += call.prompt_reused
-            self.stats.completion_tokens += call.completion_tokens
-        answer = validate_answer(obj, codes)
-        if answer is None:
-            self.stats.invalid += 1
-            return None
-        if answer.code == NONE:
-            self.stats.none += 1
-            return Choice(None, grounded_reason(answer.reason, note))
-        return Choice(answer.code, grounded_reason(answer.reason, note))
+            s.model_seconds += call.seconds
 
 
-__all__ = ["Adjudicator", "AdjudicationStats", "Answer", "Cancelled", "Choice", "ModelError", "SYSTEM_PROMPT",
-           "messages_for", "schema_for", "surrounding_text", "validate_answer", "grounded_reason"]
+def _parsed(text: str) -> dict[str, Any] | None:
+    import json
+
+    try:
+        obj = json.loads(text)
+    except ValueError:
+        return None
+    return obj if isinstance(obj, dict) else None
+
+
+__all__ = ["Adjudicator", "AdjudicationStats", "Cancelled", "Choice", "Decisions", "FIRST", "ModelError", "NONE",
+           "Question", "SYSTEM_PROMPT", "excerpt", "messages_for", "schema_for", "slots_for", "validate_answer"]

@@ -15,6 +15,8 @@ FEATURES = (
     "billable", "words", "llm_chose", "llm_rejected",
     # beside the note's diagnosis list (outpatient, Section IV) and symptom codes: refit on both kinds of notes
     "listed", "unlisted", "symptom",
+    # the model's probability of this candidate among its question's options, and whether it was asked
+    "llm_p", "llm_asked",
 )
 
 
@@ -75,18 +77,36 @@ def load_calibration(model_sha256: str | None = None) -> Calibration:
                        fitted_on=retrieval.fitted_on + " (retrieval; model prior not fitted)", n=retrieval.n)
 
 
-def fit(rows: list[dict[str, float]], labels: list[int], *, l2: float = 1e-3, steps: int = 3000) -> tuple[dict, float]:
-    """Logistic regression by gradient descent (numpy): a dozen features need nothing more."""
+MODEL_FEATURES = ("llm_chose", "llm_rejected", "llm_p", "llm_asked")
+
+
+def fit(rows: list[dict[str, float]], labels: list[int], *, l2: float = 1e-3, steps: int = 3000,
+        base: Calibration | None = None) -> tuple[dict, float]:
+    """Logistic regression by gradient descent (numpy): a dozen features need nothing more.
+
+    With ``base`` (retrieval's calibration), only the model's features and a bias shift are fitted, on
+    top of ``base``'s log-odds: a model's answers refine what retrieval found, and a few hundred asked
+    codes are not asked to re-learn retrieval's weights.
+    """
     import numpy as np
 
-    X = np.array([[r.get(k, 0.0) for k in FEATURES] for r in rows], dtype=np.float64)
+    names = MODEL_FEATURES if base is not None else FEATURES
+    X = np.array([[r.get(k, 0.0) for k in names] for r in rows], dtype=np.float64)
     y = np.array(labels, dtype=np.float64)
+    offset = np.zeros(len(rows))
+    if base is not None:
+        offset = np.array([base.bias + sum(base.weights.get(k, 0.0) * r.get(k, 0.0) for k in FEATURES
+                                           if k not in MODEL_FEATURES) for r in rows], dtype=np.float64)
     w = np.zeros(X.shape[1])
     b = 0.0
     lr = 0.5
     for _ in range(steps):
-        p = 1.0 / (1.0 + np.exp(-(X @ w + b)))
+        p = 1.0 / (1.0 + np.exp(-(X @ w + b + offset)))
         g = p - y
         w -= lr * (X.T @ g / len(y) + l2 * w)
         b -= lr * g.mean()
-    return {k: round(float(v), 5) for k, v in zip(FEATURES, w)}, round(float(b), 5)
+    fitted = {k: round(float(v), 5) for k, v in zip(names, w)}
+    if base is None:
+        return fitted, round(float(b), 5)
+    weights = {k: v for k, v in base.weights.items() if k not in MODEL_FEATURES}
+    return {**weights, **fitted}, round(float(base.bias + b), 5)

@@ -19,11 +19,14 @@ import weakref
 from concurrent.futures import CancelledError, Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Callable
+from typing import TYPE_CHECKING, Any, Callable
 
 from medcoder_desktop.core.private_files import write_private
 from medcoder_desktop.core.textfile import check_file
 from medcoder_desktop.errors import MedcoderError, ModelError
+
+if TYPE_CHECKING:
+    from medcoder_desktop.core.engine.enum_decoding import EnumAnswer, Slot
 
 GGUF_MAGIC = b"GGUF"
 HASH_CACHE_FILE = "model-sha256.json"
@@ -144,6 +147,35 @@ def default_threads() -> int:
         n = os.cpu_count() or 1
     # Token generation is memory-bound: hyper-threads add contention, not speed.
     return n if n <= 4 else max(4, n // 2)
+
+
+def chat_tokens(llama: Any, messages: list[dict[str, str]]) -> list[int]:
+    """The chat prompt of ``messages`` as tokens, ending where the assistant's answer starts.
+
+    The GGUF's own chat template is used when it has one. Gemma files without one get Gemma's turns,
+    with the system text at the head of the first user turn (Gemma has no system role); others ChatML.
+    """
+    from llama_cpp.llama_chat_format import Jinja2ChatFormatter
+
+    template = llama.metadata.get("tokenizer.chat_template")
+    if template:
+        eos = llama.detokenize([llama.token_eos()]).decode("utf-8", "replace")
+        bos = llama.detokenize([llama.token_bos()]).decode("utf-8", "replace")
+        out = Jinja2ChatFormatter(template=template, eos_token=eos, bos_token=bos)(messages=messages)
+        return llama.tokenize(out.prompt.encode("utf-8"), add_bos=not out.added_special, special=True)
+    system = "\n\n".join(m["content"] for m in messages if m["role"] == "system")
+    turns = [m for m in messages if m["role"] != "system"]
+    if str(llama.metadata.get("general.architecture", "")).startswith("gemma"):
+        text = ""
+        for i, m in enumerate(turns):
+            content = f"{system}\n\n{m['content']}" if i == 0 and system else m["content"]
+            role = "model" if m["role"] == "assistant" else "user"
+            text += f"<start_of_turn>{role}\n{content}<end_of_turn>\n"
+        text += "<start_of_turn>model\n"
+    else:
+        text = "".join(f"<|im_start|>{m['role']}\n{m['content']}<|im_end|>\n" for m in messages)
+        text += "<|im_start|>assistant\n"
+    return llama.tokenize(text.encode("utf-8"), add_bos=True, special=True)
 
 
 def _backend(llama_cpp: Any, offloaded: bool) -> str:
@@ -287,6 +319,46 @@ class LlamaRuntime:
         except ValueError:
             parsed = None
         return (parsed if isinstance(parsed, dict) else None), text
+
+    def choose_json(self, messages: list[dict[str, str]], slots: "list[Slot]", *,
+                    cancel: threading.Event | None = None) -> "EnumAnswer":
+        """Ask for one JSON object whose values each come from their slot's options, and wait for it.
+
+        Only the places where the options part cost a model step; the rest of the answer is decoded in
+        batches (core/engine/enum_decoding.py). Sets ``last_call``.
+
+        Raises:
+            Cancelled: ``cancel`` was set (or the runtime closed) before the answer was complete.
+            ModelError: the runtime is closed, the prompt does not fit, or the model call failed.
+        """
+        future = self.submit(self._choose_json, messages, slots, cancel)
+        try:
+            return future.result()
+        except CancelledError:
+            raise Cancelled("The model call was cancelled: the model was closed.") from None
+
+    def _choose_json(self, llama: Any, messages: list[dict[str, str]], slots: "list[Slot]",
+                     cancel: threading.Event | None) -> "EnumAnswer":
+        from medcoder_desktop.core.engine.enum_decoding import decode_enum_json
+
+        def check() -> None:
+            if self._closed or (cancel is not None and cancel.is_set()):
+                raise Cancelled("The model call was cancelled.")
+
+        start = time.perf_counter()
+        try:
+            prompt = chat_tokens(llama, messages)
+            # Where this prompt starts to differ from one with another last message: the shared prefix.
+            other = chat_tokens(llama, [*messages[:-1], {**messages[-1], "content": "\x01"}])
+            shared = next((i for i, (a, b) in enumerate(zip(prompt, other)) if a != b), 0)
+            answer = decode_enum_json(llama, prompt, slots, fixed_prefix=shared, check=check)
+        except MedcoderError:
+            raise
+        except Exception as exc:  # texts of llama.cpp errors may quote the prompt: keep only the kind
+            raise ModelError(f"The model call failed: {exc.__class__.__name__}.") from None
+        self.last_call = CallStats(answer.prompt_tokens, answer.prompt_evaluated, answer.answer_tokens,
+                                   time.perf_counter() - start)
+        return answer
 
     def close(self) -> None:
         """Stop the running call at its next token, drop queued ones and free the model. Idempotent."""

@@ -1,7 +1,7 @@
 """From a note to ranked suggestions, as a stream of events.
 
 1. text: sections, clauses and their context;  2. retrieval: dictionary candidates per clause;
-3. (with a model) adjudication among each clause's candidates;  4. setting rules and deduplication;
+3. (with a model) the questions retrieval leaves open, a few to a call;  4. setting rules and deduplication;
 5. calibrated confidence. The first event carries retrieval results at once; model answers refine them.
 """
 
@@ -14,7 +14,8 @@ from medcoder_desktop.core.conventions import apply_conventions
 from medcoder_desktop.core.conventions.section_iv import diagnosis_statements
 from medcoder_desktop.core.dictionary import Dictionary
 from medcoder_desktop.core.engine.confidence import Calibration, load_calibration, shown
-from medcoder_desktop.core.engine.adjudicate import Cancelled, Choice
+from medcoder_desktop.core.engine.adjudicate import Adjudicator, Cancelled, Choice
+from medcoder_desktop.core.engine.questions import open_questions, principal_options
 from medcoder_desktop.core.engine.combination import add_combinations
 from medcoder_desktop.core.engine.fit import encounter_fit
 from medcoder_desktop.core.engine.reranking import Reranker
@@ -26,13 +27,6 @@ from medcoder_desktop.errors import ModelError
 
 DROP = {"negated": "negated", "family": "family history", "hypothetical": "hypothetical"}
 ASSESSMENT = {"assessment", "plan", "chief_complaint", "procedures"}
-
-# Adjudicator: (note, a mention's candidates) -> the model's Choice (a candidate, or None = none fits),
-# or None when its answer was invalid. May raise Cancelled (stop) or ModelError (the model failed).
-Adjudicator = Callable[[str, list[Candidate]], "Choice | None"]
-# Mentions whose best candidate would stay this far below the display threshold even if the model chose
-# it are not worth a model call.
-ADJUDICATE_FLOOR = 0.25
 
 
 def suggest_events(
@@ -68,39 +62,51 @@ def suggest_events(
         per_mention = add_combinations(dictionary, note, kept, per_mention)
         per_mention = _external_causes_with_injuries_only(per_mention)
     t_retrieval = (time.perf_counter() - t0) * 1000
-    calib = load_calibration(model_sha256 if adjudicate is not None else None)
-    suggestions = build(dictionary, per_mention, encounter, {}, calib, preferences, note=note)
+    # Retrieval's own calibration scores what retrieval found and picks the open questions; the model's
+    # (fitted for its SHA-256) scores what comes after its answers.
+    retrieval_calib = load_calibration(None)
+    calib = load_calibration(model_sha256) if adjudicate is not None else retrieval_calib
+    suggestions = build(dictionary, per_mention, encounter, {}, retrieval_calib, preferences, note=note)
     yield SuggestEvent(kind="candidates", suggestions=suggestions,
                        stats={"retrieval_ms": round(t_retrieval, 1), "mentions": len(per_mention),
                               "dropped_by_context": dropped})
     choices: dict[int, Choice] = {}
+    first: str | None = None
     warnings: list[str] = []
-    asked = invalid = 0
+    questions: list = []
+    if adjudicate is not None and cancelled():
+        warnings.append("cancelled")
+    elif adjudicate is not None:
+        questions = open_questions(per_mention, suggestions, retrieval_calib.threshold)
+        principal = principal_options(suggestions)
+        by_key = {q.key: q for q in questions}
+        try:
+            for decisions in adjudicate.decide(note, questions, principal):
+                for key, choice in decisions.choices.items():
+                    for i in by_key[key].mentions:
+                        choices[i] = choice
+                first = decisions.first or first
+                yield SuggestEvent(kind="refined", suggestions=build(
+                    dictionary, per_mention, encounter, choices, calib, preferences, note=note, first=first))
+                if cancelled():
+                    warnings.append("cancelled")
+                    break
+        except Cancelled:
+            warnings.append("cancelled")
+        except ModelError as exc:
+            warnings.append(f"The model stopped answering ({exc}); the rest comes from the dictionary.")
+    final = build(dictionary, per_mention, encounter, choices, calib, preferences, note=note, first=first)
+    stats = {"total_ms": round((time.perf_counter() - t0) * 1000, 1), "retrieval_ms": round(t_retrieval, 1),
+             "mentions": len(per_mention), "questions": len(questions)}
     if adjudicate is not None:
-        for i in _worth_asking(per_mention, calib):
-            if cancelled():
-                warnings.append("cancelled")
-                break
-            try:
-                choice = adjudicate(note, per_mention[i])
-            except Cancelled:
-                warnings.append("cancelled")
-                break
-            except ModelError as exc:
-                warnings.append(f"The model stopped answering ({exc}); the rest comes from the dictionary.")
-                break
-            asked += 1
-            if choice is None:
-                invalid += 1
-                continue
-            choices[i] = choice
-            yield SuggestEvent(kind="refined",
-                               suggestions=build(dictionary, per_mention, encounter, choices, calib, preferences, note=note))
-    final = build(dictionary, per_mention, encounter, choices, calib, preferences, note=note)
-    yield SuggestEvent(kind="done", suggestions=final, warnings=warnings,
-                       stats={"total_ms": round((time.perf_counter() - t0) * 1000, 1),
-                              "retrieval_ms": round(t_retrieval, 1), "mentions": len(per_mention),
-                              "adjudicated": asked, "invalid_answers": invalid})
+        a = adjudicate.stats
+        stats.update({"adjudicated": a.questions, "invalid_answers": a.invalid, "model_calls": a.calls,
+                      "model_ms": round(a.model_seconds * 1000, 1), "prompt_tokens": a.prompt_tokens,
+                      "prompt_evaluated": a.prompt_evaluated, "generated_tokens": a.generated_tokens,
+                      "model_steps": a.model_steps})
+    else:
+        stats.update({"adjudicated": 0, "invalid_answers": 0})
+    yield SuggestEvent(kind="done", suggestions=final, warnings=warnings, stats=stats)
 
 
 def _external_causes_with_injuries_only(per_mention: list[list[Candidate]]) -> list[list[Candidate]]:
@@ -113,18 +119,9 @@ def _external_causes_with_injuries_only(per_mention: list[list[Candidate]]) -> l
     return [c for c in kept if c]
 
 
-def _worth_asking(per_mention: list[list[Candidate]], calib: Calibration) -> list[int]:
-    """Mentions to put to the model, in note order: those whose best candidate could be shown."""
-    keep = []
-    for i, cands in enumerate(per_mention):
-        best = max(calib.confidence(_features(c, chosen=True)) for c in cands)
-        if best >= calib.threshold * ADJUDICATE_FLOOR:
-            keep.append(i)
-    return keep
-
-
-def _features(c: Candidate, *, chosen: bool = False, rejected: bool = False) -> dict[str, float]:
-    return {"score": c.score, "d": c.d, "q": c.q, "margin": min(c.margin, 0.5), "top": float(c.rank == 0),
+def _features(c: Candidate, *, chosen: bool = False, rejected: bool = False, p: float = 0.0,
+              asked: bool = False) -> dict[str, float]:
+    return {"llm_p": p, "llm_asked": float(asked), "score": c.score, "d": c.d, "q": c.q, "margin": min(c.margin, 0.5), "top": float(c.rank == 0),
             "mentions": 0.25, "assessment": float(c.mention.section in ASSESSMENT),
             "historical": float(c.mention.historical), "uncertain": float(c.mention.uncertain),
             "billable": float(c.billable), "words": min(c.matched_words, 8) / 8,
@@ -133,7 +130,7 @@ def _features(c: Candidate, *, chosen: bool = False, rejected: bool = False) -> 
 
 def build(dictionary: Dictionary, per_mention: list[list[Candidate]], encounter: Encounter,
           choices: dict[int, Choice], calib: Calibration | None = None,
-          preferences: Reranker | None = None, note: str = "") -> list[Suggestion]:
+          preferences: Reranker | None = None, note: str = "", first: str | None = None) -> list[Suggestion]:
     """Aggregate candidates by code, apply the model's choices, deduplicate, score, apply the organization's
     preferences (learned shifts and rules, after confidence: see core/preferences/ranking.py), then the
     tabular conventions and setting rules (core/conventions), and rank."""
@@ -143,20 +140,18 @@ def build(dictionary: Dictionary, per_mention: list[list[Candidate]], encounter:
         choice = choices.get(i)
         for c in cands:
             chosen = choice is not None and choice.code == c.code
-            x = _features(c, chosen=chosen, rejected=choice is not None and not chosen)
+            x = _features(c, chosen=chosen, rejected=choice is not None and not chosen,
+                          p=choice.p.get(c.code, 0.0) if choice else 0.0, asked=choice is not None)
             key = (c.system, c.code)
             agg = by_code.get(key)
             if agg is None:
-                by_code[key] = {"best": c, "x": x, "evidence": [c.evidence], "mentions": 1,
-                                "reason": choice.reason if chosen and choice else ""}
+                by_code[key] = {"best": c, "x": x, "evidence": [c.evidence], "mentions": 1, "choice": choice}
             else:
                 agg["mentions"] += 1
                 if c.evidence not in agg["evidence"]:
                     agg["evidence"].append(c.evidence)
                 if x["score"] + x["llm_chose"] > agg["x"]["score"] + agg["x"]["llm_chose"]:
-                    agg["best"], agg["x"] = c, x
-                    if chosen and choice and choice.reason:
-                        agg["reason"] = choice.reason
+                    agg["best"], agg["x"], agg["choice"] = c, x, choice
     parents = _codes_with_descendants(by_code)
     statements = diagnosis_statements(note) if note else ()
     out: list[Suggestion] = []
@@ -172,7 +167,7 @@ def build(dictionary: Dictionary, per_mention: list[list[Candidate]], encounter:
             reasoning=_reasoning(c, agg, encounter, choices),
             evidence=sorted(agg["evidence"], key=lambda e: e.start), billable=c.billable,
             source="llm" if agg["x"]["llm_chose"] else "retrieval", context=c.mention.context,
-            suggested=shown(conf, calib.threshold),
+            suggested=shown(conf, calib.threshold), model_first=first is not None and code == first,
         ))
     out = _site_beats_unspecified_site(out)
     if preferences is not None:
@@ -232,11 +227,16 @@ def _reasoning(c: Candidate, agg: dict, encounter: Encounter, choices: dict) -> 
     parts = [f"The note says {words}{where}; the code reads “{c.title}”."]
     if agg["mentions"] > 1:
         parts.append(f"Documented {agg['mentions']} times.")
+    choice = agg.get("choice")
     if agg["x"]["llm_chose"]:
-        said = f" (“{agg['reason']}”)" if agg.get("reason") else ""
-        parts.append(f"The model chose it among the dictionary's candidates{said}.")
-    elif agg["x"]["llm_rejected"]:
-        parts.append("The model preferred another candidate, or none.")
+        n = len(choice.p) - 1 if choice else 0
+        among = f"chose it among {n} candidates" if n > 1 else "kept it"
+        parts.append(f"The model {among} for these words (p {agg['x']['llm_p']:.2f}).")
+    elif agg["x"]["llm_rejected"] and choice is not None:
+        if choice.code is None:
+            parts.append(f"The model judged these words not coded here (“none”, p {choice.p.get('none', 0):.2f}).")
+        else:
+            parts.append(f"The model preferred {choice.code} for these words.")
     if c.mention.uncertain:
         parts.append("Documented as uncertain: coded as if established (inpatient).")
     if c.mention.historical:
