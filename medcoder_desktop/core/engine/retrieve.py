@@ -5,8 +5,10 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from functools import lru_cache
 
 from medcoder_desktop.core.dictionary import Dictionary
+from medcoder_desktop.core.dictionary.textnorm import stem, words
 from medcoder_desktop.core.models import Encounter, Evidence, Mention
 
 # A candidate must hold at least this share of its own wording in the mention.
@@ -48,14 +50,68 @@ def _forms(text: str) -> set[str]:
     return out
 
 
-def _word_said(dictionary: Dictionary, row: tuple, word: str) -> bool:
-    """A mention of one word supports a code only when that very word (or its plural) is in the code's title or
-    one of its Index paths: stemming and spelling tolerance must not turn "personal" into "personality",
-    "deformed" into "deformity" or "h" into "Hartnup"."""
+_PARENS = re.compile(r"\([^()]*\)|\[[^\[\]]*\]")  # nonessential modifiers
+_SAYS_NOTHING = re.compile(r"\b(?:unspecified|nos|nec|not elsewhere classified|not otherwise specified|"
+                           r"site not specified|without complications?)\b", re.I)
+
+
+_LINKING = frozenset("of in on at to by for from and or as into".split())
+
+
+def _essential(wording: str) -> str:
+    """A wording without its nonessential modifiers and the words that say nothing was specified."""
+    return _SAYS_NOTHING.sub(" ", _PARENS.sub(" ", wording))
+
+
+def _index_path_readings(path: str) -> list[set[str]]:
+    """The words of an Index path, once for each spelling of its main term: the Index prints a main term's
+    forms together ("Hypertension, hypertensive", "Defect, defective"), its subterms after them."""
+    parts = [p.strip() for p in _essential(path).split(",") if p.strip()]
+    if not parts:
+        return []
+    head, rest = parts[0], parts[1:]
+    stem4 = head.split()[0][:4].lower()
+    variants = [p for p in rest if " " not in p and p[:4].lower() == stem4]
+    sub = set().union(*(_forms(p) for p in rest if p not in variants)) if rest else set()
+    return [_forms(h) | sub for h in [head, *variants]]
+
+
+@lru_cache(maxsize=4)
+def note_stems(note: str) -> frozenset[str]:
+    """The stems of every word of a note: what decides an abbreviation's meaning there."""
+    return frozenset(stem(w) for w in words(note))
+
+
+# An Index path that spells out an acronym ("TAC (trigeminal autonomic cephalgia)", "FFA (frontal fibrosing
+# alopecia)"): the acronym alone means that only in a note that also says one of the words it stands for.
+_ACRONYM_PATH = re.compile(r"^([A-Z][A-Z0-9]{1,5})\s*\(([^()]+)\)\s*$")
+
+
+def _acronym_agrees(path: str, note: str) -> bool:
+    m = _ACRONYM_PATH.match(path.strip())
+    if m is None:
+        return True
+    return bool({stem(w) for w in words(m.group(2)) if len(w) > 3} & note_stems(note))
+
+
+def _word_said(dictionary: Dictionary, row: tuple, word: str, note: str = "") -> bool:
+    """A mention of one word supports a code only when that word (its plural, or what a curated abbreviation
+    stands for) is by itself a whole wording of the code: its title, an inclusion term or an Index path, less
+    nonessential modifiers and "unspecified"/NOS/NEC. Stemming and spelling tolerance must not turn "personal"
+    into "personality" or "h" into "Hartnup", and a site alone ("thyroid" in "Capsulitis, thyroid", "height" in
+    "Loss, height") names no condition."""
     system, code, title = row[:3]
+    key = " ".join(words(word))
     said = _forms(word)
-    if not said or said & _forms(title):
-        return bool(said)
+    readings = [said] + [_forms(e) for e in dictionary.engine.abbrev.get(key, ())]
+    if not said or len(key) < 2 or key.isdigit():
+        return False  # a letter or a number ("24 h") names nothing
+
+    def whole(wording: set[str]) -> bool:
+        return bool(wording) and any(wording <= r for r in readings)
+
+    if whole(_forms(_essential(title))):
+        return True
     if system != "ICD-10-CM":
         return False
     terms = dictionary.db.execute(
@@ -64,7 +120,8 @@ def _word_said(dictionary: Dictionary, row: tuple, word: str) -> bool:
     notes = dictionary.db.execute(
         "select text from notes where system = ? and code = ? and kind in ('inclusion_term', 'includes')",
         [system, code]).fetchall()
-    return any(said & _forms(t) for (t,) in terms + notes)
+    return (any(whole(_forms(_essential(t))) for (t,) in notes)
+            or any(whole(r) and _acronym_agrees(t, note) for (t,) in terms for r in _index_path_readings(t)))
 
 
 def candidates_for(dictionary: Dictionary, note: str, mention: Mention, systems: set[str],
@@ -73,7 +130,7 @@ def candidates_for(dictionary: Dictionary, note: str, mention: Mention, systems:
 
     ``fits(system, code, title)``: False for codes that cannot fit the encounter (``fit.Fit.allows``)."""
     engine = dictionary.engine
-    slots = engine.read_query(mention.text, strict=True)
+    slots = engine.read_query(mention.text, strict=True, note=note_stems(note))
     if not slots:
         return []
     ranked = engine.rank_slots(slots, PER_MENTION * (3 if fits is not None else 1), systems)
@@ -88,8 +145,11 @@ def candidates_for(dictionary: Dictionary, note: str, mention: Mention, systems:
         if r.d < MIN_DOC_COVERAGE:
             continue
         hit_slots = engine.matched(slots, r.doc)
-        if len(hit_slots) == 1 and not _word_said(dictionary, rows[r.code_rowid], note[
-                mention.start + hit_slots[0].start:mention.start + hit_slots[0].end]):
+        # One word of the note (with at most linking words: "height of"), even one that an abbreviation or
+        # synonym spreads over several slots.
+        said = {(s.start, s.end) for s in hit_slots if s.word not in _LINKING} or {(s.start, s.end) for s in hit_slots}
+        if len(said) == 1 and not _word_said(dictionary, rows[r.code_rowid], note[
+                mention.start + min(said)[0]:mention.start + min(said)[1]], note):
             continue
         ids = {id(s) for s in hit_slots}
         # A later hit must bring words of its own: else it is a rival reading of the same words.
