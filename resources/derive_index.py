@@ -35,11 +35,18 @@ GENERIC_MAIN_TERMS = {
     "history", "observation", "old", "problem", "procedure", "reflex", "result", "screening", "status", "stress",
     "test", "visit", "activity", "good", "over", "personal", "well", "normal", "change", "changes", "state",
     "condition", "disease", "disorder", "syndrome", "illness", "sickness", "lesion", "mass",
+    # Their default is "congenital malformation, unspecified" (Q89.9), but a note's "filling defect", "deformity of
+    # the ankle" or "anomaly on imaging" is no congenital malformation: the subterms say which one is.
+    "defect", "deformity", "anomaly", "malformation", "abnormal",
 }
 
 
 def _generic(path: str, level: str) -> bool:
-    return level.strip() == "0" and path.strip().lower() in GENERIC_MAIN_TERMS
+    """A main term alone, printed with its other forms or not ("Defect, defective"; "Anomaly, anomalous")."""
+    parts = [p.strip().lower() for p in path.split(",")]
+    head = parts[0]
+    variants = all(" " not in p and p[:4] == head[:4] for p in parts[1:])
+    return level.strip() == "0" and variants and head in GENERIC_MAIN_TERMS
 
 
 def active_codes() -> set[str]:

@@ -19,8 +19,10 @@ from medcoder_desktop.core.dictionary import Dictionary
 from medcoder_desktop.core.engine.confidence import Calibration, load_calibration
 from medcoder_desktop.core.engine.adjudicate import Cancelled, Choice
 from medcoder_desktop.core.engine.combination import add_combinations
+from medcoder_desktop.core.engine.family import family_history_candidates
 from medcoder_desktop.core.engine.fit import encounter_fit
 from medcoder_desktop.core.engine.retrieve import Candidate, candidates_for, systems_for
+from medcoder_desktop.core.engine.status_post import is_status_post, status_post_candidates
 from medcoder_desktop.core.engine.text import mentions
 from medcoder_desktop.core.models import Encounter, Evidence, Mention, Suggestion
 from medcoder_desktop.errors import InvalidInputError, ModelError
@@ -82,11 +84,19 @@ def suggest_events(
     kept: list[Mention] = []
     dropped = 0
     for m in mentions(note):
+        if m.family and not (m.negated or m.hypothetical):  # a relative's condition: family-history Z codes
+            dropped += 1
+            if fam := family_history_candidates(dictionary, note, m, systems, fit.allows):
+                per_mention.append(fam)
+            continue
         if any(getattr(m, k) for k in DROP) or (m.uncertain and encounter.setting == "outpatient"):
             dropped += 1
             continue
         kept.append(m)
-        cands = candidates_for(dictionary, note, m, systems, fit.allows)
+        if is_status_post(note, m):  # a past event: its status or history code, never the acute one
+            cands = status_post_candidates(dictionary, note, m, systems, fit.allows)
+        else:
+            cands = candidates_for(dictionary, note, m, systems, fit.allows)
         if cands:
             per_mention.append(cands)
     if "ICD-10-CM" in systems:

@@ -124,6 +124,20 @@ def _word_said(dictionary: Dictionary, row: tuple, word: str, note: str = "") ->
             or any(whole(r) and _acronym_agrees(t, note) for (t,) in terms for r in _index_path_readings(t)))
 
 
+def strict_search(dictionary: Dictionary, text: str, limit: int, systems: set[str],
+                  must: str = "") -> list[tuple[str, str, bool, float]]:
+    """(code, title, billable, score) for ``text`` read as a note's words are (close misspellings only: no
+    "appendectomy" read as "splenectomy"), best first; with ``must``, only wordings that hold one of its words
+    ("history of appendectomy" must find "appendectomy", not only "history of")."""
+    engine = dictionary.engine
+    ranked = engine.rank_slots(engine.read_query(text[:2000], strict=True), limit, systems)
+    if must:
+        wanted = engine.read_query(must[:2000], strict=True)
+        ranked = [r for r in ranked if engine.matched(wanted, r.doc)]
+    rows = dictionary.rows_by_rowid([r.code_rowid for r in ranked])
+    return [(rows[r.code_rowid][1], rows[r.code_rowid][2], bool(rows[r.code_rowid][3]), r.score) for r in ranked]
+
+
 def candidates_for(dictionary: Dictionary, note: str, mention: Mention, systems: set[str],
                    fits: Callable[[str, str, str], bool] | None = None) -> list[Candidate]:
     """The codes a mention supports: the best hit, and further hits that cover other words of it.
