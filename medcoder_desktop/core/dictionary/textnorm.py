@@ -31,6 +31,7 @@ STOPWORDS = frozenset(
     suffers suffering suffered suffer experiences experienced experiencing experience presents presented
     presenting diagnosed diagnosis dx noted seen found reports reported complains complained
     shows showed shown known having currently now today recently just very some any
+    revealed reveals revealing showing consulted underwent undergoing developed develops began begins started
     mr mrs ms miss dr may""".split()
 )
 

@@ -15,6 +15,8 @@ FEATURES = (
     "billable", "words", "llm_chose", "llm_rejected",
     # beside the note's diagnosis list (outpatient, Section IV) and symptom codes: refit on both kinds of notes
     "listed", "unlisted", "symptom",
+    # how tightly the evidence holds the code's words: matched words / words of the evidence span (issue 11)
+    "compact",
 )
 
 

@@ -16,6 +16,7 @@ from pydantic import BaseModel, Field
 from medcoder_desktop.core.conventions import apply_conventions
 from medcoder_desktop.core.conventions.section_iv import diagnosis_statements
 from medcoder_desktop.core.dictionary import Dictionary
+from medcoder_desktop.core.dictionary.textnorm import STOPWORDS, words
 from medcoder_desktop.core.engine.confidence import Calibration, load_calibration
 from medcoder_desktop.core.engine.adjudicate import Cancelled, Choice
 from medcoder_desktop.core.engine.combination import add_combinations
@@ -163,7 +164,14 @@ def _features(c: Candidate, *, chosen: bool = False, rejected: bool = False) -> 
             "mentions": 0.25, "assessment": float(c.mention.section in ASSESSMENT),
             "historical": float(c.mention.historical), "uncertain": float(c.mention.uncertain),
             "billable": float(c.billable), "words": min(c.matched_words, 8) / 8,
-            "llm_chose": float(chosen), "llm_rejected": float(rejected)}
+            "llm_chose": float(chosen), "llm_rejected": float(rejected), "compact": _compact(c)}
+
+
+def _compact(c: Candidate) -> float:
+    """Matched words over the content words of the evidence span: 1.0 for "hypertension", low for "lesion in the
+    right hepatic" (a wording gathered across a clause)."""
+    said = [w for w in words(c.evidence.text) if w not in STOPWORDS]
+    return min(1.0, c.matched_words / len(said)) if said else 0.0
 
 
 def build(dictionary: Dictionary, per_mention: list[list[Candidate]], encounter: Encounter,

@@ -44,10 +44,22 @@ def systems_for(encounter: Encounter, available: set[str]) -> set[str]:
 
 def _forms(text: str) -> set[str]:
     """Words of a wording, singular ("gouts" = "gout"), lower-cased."""
-    out = set()
-    for w in re.findall(r"[a-z0-9]+", text.lower()):
-        out.add(w[:-2] if w.endswith("es") and len(w) > 4 else w[:-1] if w.endswith("s") and len(w) > 3 else w)
-    return out
+    return {_singular(w) for w in re.findall(r"[a-z0-9]+", text.lower())}
+
+
+def _written(text: str) -> set[str]:
+    """Words of a wording as written, lower-cased."""
+    return set(re.findall(r"[a-z0-9]+", text.lower()))
+
+
+def _singular(w: str) -> str:
+    """The same cut on both sides: "seizures" = "seizure", "arteries" = "artery"; "abscess", "herpes simplex
+    virus" and "metastasis" stay as written."""
+    if len(w) <= 3 or w.endswith(("ss", "us", "is")):
+        return w
+    if w.endswith("ies") and len(w) > 4:
+        return w[:-3] + "y"
+    return w[:-1] if w.endswith("s") else w
 
 
 _PARENS = re.compile(r"\([^()]*\)|\[[^\[\]]*\]")  # nonessential modifiers
@@ -72,8 +84,8 @@ def _index_path_readings(path: str) -> list[set[str]]:
     head, rest = parts[0], parts[1:]
     stem4 = head.split()[0][:4].lower()
     variants = [p for p in rest if " " not in p and p[:4].lower() == stem4]
-    sub = set().union(*(_forms(p) for p in rest if p not in variants)) if rest else set()
-    return [_forms(h) | sub for h in [head, *variants]]
+    sub = set().union(*(_written(p) for p in rest if p not in variants)) if rest else set()
+    return [_written(h) | sub for h in [head, *variants]]
 
 
 @lru_cache(maxsize=4)
@@ -102,15 +114,15 @@ def _word_said(dictionary: Dictionary, row: tuple, word: str, note: str = "") ->
     "Loss, height") names no condition."""
     system, code, title = row[:3]
     key = " ".join(words(word))
-    said = _forms(word)
-    readings = [said] + [_forms(e) for e in dictionary.engine.abbrev.get(key, ())]
+    said = _forms(word) | _written(word)  # the note's plural meets a singular wording, not the reverse ("Nerves")
+    readings = [said] + [_forms(e) | _written(e) for e in dictionary.engine.abbrev.get(key, ())]
     if not said or len(key) < 2 or key.isdigit():
         return False  # a letter or a number ("24 h") names nothing
 
     def whole(wording: set[str]) -> bool:
         return bool(wording) and any(wording <= r for r in readings)
 
-    if whole(_forms(_essential(title))):
+    if whole(_written(_essential(title))):
         return True
     if system != "ICD-10-CM":
         return False
@@ -120,8 +132,23 @@ def _word_said(dictionary: Dictionary, row: tuple, word: str, note: str = "") ->
     notes = dictionary.db.execute(
         "select text from notes where system = ? and code = ? and kind in ('inclusion_term', 'includes')",
         [system, code]).fetchall()
-    return (any(whole(_forms(_essential(t))) for (t,) in notes)
+    return (any(whole(_written(_essential(t))) for (t,) in notes)
             or any(whole(r) and _acronym_agrees(t, note) for (t,) in terms for r in _index_path_readings(t)))
+
+
+# Codes of why an encounter happens ("Encounter for general adult medical examination", "... for blood typing",
+# "... for screening mammogram"): a note's "physical examination", "blood tests" or "chest X-ray" is something done
+# during a visit, not the reason for it. Such a code needs words that state the encounter, or care given as its
+# object ("palliative care", "radiation therapy session").
+_ENCOUNTER_CODE = re.compile(r"encounter for\b", re.I)
+_ENCOUNTER_SAID = re.compile(
+    r"\b(?:encounter|visit|here for|presents? for|presented for|comes? for|came for|seen for|referred for|"
+    r"admitted for|admission for|check-?up|screening|annual|routine|follow[- ]?up|pre-?operative|pre-?op|"
+    r"clearance|aftercare|care|session|counsel(?:l)?ing|vaccination|immuni[sz]ation)\b", re.I)
+
+
+def _states_encounter(note: str, mention: Mention, c: "Candidate") -> bool:
+    return bool(_ENCOUNTER_SAID.search(note[max(0, mention.start - 40):mention.end])) or mention.section == "chief_complaint"
 
 
 def strict_search(dictionary: Dictionary, text: str, limit: int, systems: set[str],
@@ -181,6 +208,7 @@ def candidates_for(dictionary: Dictionary, note: str, mention: Mention, systems:
         ))
         if not rival:
             covered.append(ids)
+    out = [c for c in out if not _ENCOUNTER_CODE.match(c.title) or _states_encounter(note, mention, c)]
     best = [c for c in out if c.rank != 99]
     for c in best:
         c.alternatives = [o.code for o in out if o is not c][:4]
