@@ -29,16 +29,7 @@ README = ROOT / "resources" / "icd10cm_index.README.md"
 # already knows the encounter's reason ("Examination Z00.00", "Observation Z04.9", "Old (previous) I25.2"), but a
 # note says "examination", "old", "stress", "reflex" about anything. Their own line is left out; their subterms
 # ("Examination, annual", "Stress, work-related") stay.
-GENERIC_MAIN_TERMS = {
-    "admission", "aftercare", "attention", "care", "checking", "check-up", "complaint", "contact", "counseling",
-    "dependence", "encounter", "evaluation", "examination", "exposure", "finding", "findings", "follow-up",
-    "history", "observation", "old", "problem", "procedure", "reflex", "result", "screening", "status", "stress",
-    "test", "visit", "activity", "good", "over", "personal", "well", "normal", "change", "changes", "state",
-    "condition", "disease", "disorder", "syndrome", "illness", "sickness", "lesion", "mass",
-    # Their default is "congenital malformation, unspecified" (Q89.9), but a note's "filling defect", "deformity of
-    # the ankle" or "anomaly on imaging" is no congenital malformation: the subterms say which one is.
-    "defect", "deformity", "anomaly", "malformation", "abnormal",
-}
+from medcoder_desktop.core.dictionary.textnorm import GENERIC_MAIN_TERMS  # noqa: E402
 
 
 def _generic(path: str, level: str) -> bool:
@@ -95,10 +86,9 @@ def main() -> int:
             seen.add((term, code))
             rows.append((term, code))
             kept += 1
-    with gzip.open(OUT, "wt", encoding="utf-8", newline="") as out:
-        out.write("# term\tcode\n")
-        for term, code in rows:
-            out.write(f"{term}\t{code}\n")
+    text = "# term\tcode\n" + "".join(f"{term}\t{code}\n" for term, code in rows)
+    with OUT.open("wb") as raw, gzip.GzipFile(fileobj=raw, mode="wb", mtime=0) as out:  # same input, same bytes
+        out.write(text.encode("utf-8"))
     README.write_text(
         "# icd10cm_index.tsv.gz\n\n"
         "The ICD-10-CM Alphabetic Index as the dictionary bundles it (loaded into `index_terms` with source\n"

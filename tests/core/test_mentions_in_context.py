@@ -45,6 +45,8 @@ def test_an_organ_is_not_its_inflammation() -> None:
     ("Height of 170 cm.", "R29.890"),  # "height" alone is no loss of height
     ("The optic nerve was spared.", "R45.0"),  # "nerve" is not "nerves" (nervousness)
     ("A filling defect was seen.", "Q89.9"),  # a generic main term alone is no congenital malformation
+    ("Physical activity was encouraged.", "Y93.9"),  # a generic word names no code of its own
+    ("He reports stress at work.", "Z73.3"),
 ])
 def test_one_word_that_is_not_a_whole_wording_supports_nothing(dictionary, note, absent) -> None:
     assert absent not in candidate_codes(dictionary, note)
@@ -60,6 +62,16 @@ def test_a_test_or_exam_is_no_encounter_reason(dictionary) -> None:
     assert not [c for c in candidate_codes(dictionary, note) if c.startswith(("Z00", "Z01", "Z02", "Z12"))]
     assert any(c.startswith("Z00.0") for c in candidate_codes(dictionary, "He is here for his annual physical "
                                                                           "examination."))
+
+
+def test_a_neoplasm_without_its_site_is_held_back_and_with_its_site_coded(dictionary) -> None:
+    out = list(suggest_events(dictionary, "The tumor was removed. Histology showed a carcinoma.",
+                              Encounter(setting="inpatient")))[-1].suggestions
+    held = {s.code: s for s in out if s.held_back == "neoplasm site"}
+    assert not [s for s in out if s.code in ("C80.1", "D49.9") and s.suggested]
+    assert held and all("coded by its site" in s.reasoning for s in held.values())
+    sited = codes(dictionary, "Carcinoma of the prostate.", shown=True)
+    assert "C61" in sited
 
 
 # -- abbreviations mean what their context allows ----------------------------------------------------------------

@@ -36,6 +36,22 @@ STOPWORDS = frozenset(
 )
 
 
+# Main terms of the Alphabetic Index that, alone, name no condition a note would be coded for: the Index lists them
+# for the coder who already knows the encounter's reason ("Examination Z00.00", "Observation Z04.9", "Old (previous)
+# I25.2"), but a note says "examination", "old", "stress", "activity" about anything. The bundled Index leaves their
+# own line out (resources/derive_index.py) and a one-word mention of one supports no code.
+GENERIC_MAIN_TERMS = frozenset({
+    "admission", "aftercare", "attention", "care", "checking", "check-up", "complaint", "contact", "counseling",
+    "dependence", "encounter", "evaluation", "examination", "exposure", "finding", "findings", "follow-up",
+    "history", "observation", "old", "problem", "procedure", "reflex", "result", "screening", "status", "stress",
+    "test", "visit", "activity", "good", "over", "personal", "well", "normal", "change", "changes", "state",
+    "condition", "disease", "disorder", "syndrome", "illness", "sickness", "lesion", "mass",
+    # Their default is "congenital malformation, unspecified" (Q89.9), but a note's "filling defect", "deformity of
+    # the ankle" or "anomaly on imaging" is no congenital malformation: the subterms say which one is.
+    "defect", "deformity", "anomaly", "malformation", "abnormal",
+})
+
+
 def tokens(text: str) -> list[tuple[str, bool, int, int]]:
     """Lower-case word tokens as (word, followed by a period, start, end) in ``text``.
 

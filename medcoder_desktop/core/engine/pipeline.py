@@ -282,7 +282,9 @@ def _reasoning(c: Candidate, agg: dict, encounter: Encounter, choices: dict) -> 
         parts.append("The model preferred another candidate, or none.")
     if c.mention.uncertain:
         parts.append("Documented as uncertain: coded as if established (inpatient).")
-    if c.mention.historical:
+    if c.mention.family:
+        parts.append("A relative's condition: the family-history code, not the condition itself.")
+    elif c.mention.historical:
         parts.append("Documented as history: check it is still present.")
     if not c.billable:
         parts.append("Not billable: choose a more specific code.")

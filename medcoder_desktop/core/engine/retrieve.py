@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 
 from medcoder_desktop.core.dictionary import Dictionary
-from medcoder_desktop.core.dictionary.textnorm import stem, words
+from medcoder_desktop.core.dictionary.textnorm import GENERIC_MAIN_TERMS, stem, words
 from medcoder_desktop.core.models import Encounter, Evidence, Mention
 
 # A candidate must hold at least this share of its own wording in the mention.
@@ -116,8 +116,8 @@ def _word_said(dictionary: Dictionary, row: tuple, word: str, note: str = "") ->
     key = " ".join(words(word))
     said = _forms(word) | _written(word)  # the note's plural meets a singular wording, not the reverse ("Nerves")
     readings = [said] + [_forms(e) | _written(e) for e in dictionary.engine.abbrev.get(key, ())]
-    if not said or len(key) < 2 or key.isdigit():
-        return False  # a letter or a number ("24 h") names nothing
+    if not said or len(key) < 2 or key.isdigit() or key in GENERIC_MAIN_TERMS:
+        return False  # a letter, a number ("24 h") or a generic word ("activity", "stress", "mass") names nothing
 
     def whole(wording: set[str]) -> bool:
         return bool(wording) and any(wording <= r for r in readings)
