@@ -92,7 +92,8 @@ def audit(service, path: Path, setting: str | None, limit: int | None) -> dict:
 
 def _rule_of(why: str) -> str:
     for key, name in (("not billable", "billable"), ("Excludes1", "excludes1"), ("outpatient", "section IV"),
-                      ("weeks-of-gestation", "one Z3A"), ("does not fit", "age / sex"), ("history:", "history")):
+                      ("weeks-of-gestation", "one Z3A"), ("does not fit", "age / sex"), ("history:", "history"),
+                      ("neoplasm:", "neoplasm site")):
         if key in why:
             return name
     return "one code per condition"

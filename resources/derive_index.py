@@ -6,7 +6,8 @@ ICD-10-CM code set (the April-2026 tabular the product builds from, read through
 a code printed with "-" or ".-" stands for its category or subcategory (a header: the dictionary resolves it to the
 billable code the note supports, or its default); a code that no longer exists goes to its nearest existing
 ancestor ("remapped"), or the path is dropped when none exists ("dropped"). The counts are printed and written to
-resources/icd10cm_index.README.md.
+resources/icd10cm_index.README.md. The FY2026 Neoplasm Table XML beside it joins, one path per site and behavior
+column, when present.
 
     .venv/bin/python resources/derive_index.py [PATH_TO_FLAT_TSV]
 """
@@ -23,23 +24,24 @@ sys.path.insert(0, str(ROOT))
 DEFAULT_SOURCE = ROOT.parent / "shared" / "data" / "reference" / "icd10cm_index_fy2025_flat.tsv"
 OUT = ROOT / "resources" / "icd10cm_index.tsv.gz"
 README = ROOT / "resources" / "icd10cm_index.README.md"
+# The Neoplasm Table (FY2026, public domain) beside the flat Index: each site's row and behavior column ("Neoplasm,
+# neoplastic, prostate, Malignant Primary" -> C61) becomes a path of its own, so a sited neoplasm is found by site.
+NEOPLASM = ROOT.parent / "shared" / "data" / "reference" / "icd10cm-neoplasm-April-1-2026-XML.xml"
 
 
 # Main terms that, alone, name no condition a note would be coded for: the Index lists them for the coder who
 # already knows the encounter's reason ("Examination Z00.00", "Observation Z04.9", "Old (previous) I25.2"), but a
 # note says "examination", "old", "stress", "reflex" about anything. Their own line is left out; their subterms
 # ("Examination, annual", "Stress, work-related") stay.
-GENERIC_MAIN_TERMS = {
-    "admission", "aftercare", "attention", "care", "checking", "check-up", "complaint", "contact", "counseling",
-    "dependence", "encounter", "evaluation", "examination", "exposure", "finding", "findings", "follow-up",
-    "history", "observation", "old", "problem", "procedure", "reflex", "result", "screening", "status", "stress",
-    "test", "visit", "activity", "good", "over", "personal", "well", "normal", "change", "changes", "state",
-    "condition", "disease", "disorder", "syndrome", "illness", "sickness", "lesion", "mass",
-}
+from medcoder_desktop.core.dictionary.textnorm import GENERIC_MAIN_TERMS  # noqa: E402
 
 
 def _generic(path: str, level: str) -> bool:
-    return level.strip() == "0" and path.strip().lower() in GENERIC_MAIN_TERMS
+    """A main term alone, printed with its other forms or not ("Defect, defective"; "Anomaly, anomalous")."""
+    parts = [p.strip().lower() for p in path.split(",")]
+    head = parts[0]
+    variants = all(" " not in p and p[:4] == head[:4] for p in parts[1:])
+    return level.strip() == "0" and variants and head in GENERIC_MAIN_TERMS
 
 
 def active_codes() -> set[str]:
@@ -88,10 +90,25 @@ def main() -> int:
             seen.add((term, code))
             rows.append((term, code))
             kept += 1
-    with gzip.open(OUT, "wt", encoding="utf-8", newline="") as out:
-        out.write("# term\tcode\n")
-        for term, code in rows:
-            out.write(f"{term}\t{code}\n")
+    n_kept = n_dropped = 0
+    if NEOPLASM.is_file():
+        from medcoder_desktop.core.dictionary.importers.cm_index import parse
+        from medcoder_desktop.core.dictionary.importers.common import read_file
+
+        _, _, table, _ = parse(read_file(NEOPLASM), "icd10cm-neoplasm")
+        for term, _column, printed in table:
+            code, moved = resolve(printed, codes)
+            if code is None:
+                n_dropped += 1
+                continue
+            remapped += moved
+            if (term, code) not in seen:
+                seen.add((term, code))
+                rows.append((term, code))
+                n_kept += 1
+    text = "# term\tcode\n" + "".join(f"{term}\t{code}\n" for term, code in rows)
+    with OUT.open("wb") as raw, gzip.GzipFile(fileobj=raw, mode="wb", mtime=0) as out:  # same input, same bytes
+        out.write(text.encode("utf-8"))
     README.write_text(
         "# icd10cm_index.tsv.gz\n\n"
         "The ICD-10-CM Alphabetic Index as the dictionary bundles it (loaded into `index_terms` with source\n"
@@ -103,10 +120,14 @@ def main() -> int:
         f"- paths read: {kept + dropped} distinct (term, code) pairs\n"
         f"- kept: {kept} (of which {remapped} remapped to their nearest existing ancestor code)\n"
         f"- dropped (no code of the path exists in the active code set): {dropped}\n"
-        f"- left out (a generic main term alone, see GENERIC_MAIN_TERMS in the script): {generic}\n",
+        f"- left out (a generic main term alone, see GENERIC_MAIN_TERMS in the script): {generic}\n"
+        + (f"\nThe CMS FY2026 Neoplasm Table (`{NEOPLASM.name}`, public domain) joins it: one path per site and\n"
+           "behavior column (\"Neoplasm, neoplastic, prostate, Malignant Primary\"), read by the product's own importer\n"
+           f"(core/dictionary/importers/cm_index.py). Kept: {n_kept}; dropped (no code in the active code set): "
+           f"{n_dropped}.\n" if NEOPLASM.is_file() else ""),
         encoding="utf-8")
     print(f"wrote {OUT.relative_to(ROOT)}: {kept} paths ({remapped} remapped), {dropped} dropped, "
-          f"{generic} generic main terms left out")
+          f"{generic} generic main terms left out; Neoplasm Table: {n_kept} paths, {n_dropped} dropped")
     return 0
 
 

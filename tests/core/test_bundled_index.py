@@ -26,6 +26,12 @@ def test_every_bundled_path_names_a_code_of_the_active_code_set(built_dictionary
     assert count(built_dictionary) == len(rows)
 
 
+def test_the_neoplasm_table_joins_the_bundled_index() -> None:
+    rows = set(bundled_index_rows())
+    assert ("Neoplasm, neoplastic, prostate, Malignant Primary", "C61") in rows
+    assert ("Neoplasm, neoplastic, prostate, Malignant Secondary", "C79.82") in rows
+
+
 @pytest.mark.parametrize("phrase, code", [
     ("acid reflux", "K21.9"),  # Reflux, acid: no title says it
     ("coronary artery disease", "I25.10"),  # no more the header I25.1

@@ -30,7 +30,8 @@ from medcoder_desktop.core.dictionary.search_index import (
     doc_key,
     unspecified_mask,
 )
-from medcoder_desktop.core.dictionary.textnorm import STOPWORDS, abbreviations, stem, synonyms, tokens
+from medcoder_desktop.core.dictionary.textnorm import (STOPWORDS, abbreviation_contexts, abbreviations, stem, synonyms,
+                                                       tokens)
 
 FUZZY_CUTOFF = 74.0
 STRICT_FUZZY = 0.87
@@ -96,6 +97,7 @@ class SearchEngine:
         for d, k in enumerate(ix.doc_key.tolist()):
             self.key_docs.setdefault(k, []).append(d)
         self.abbrev = {**synonyms(), **abbreviations()}
+        self.abbrev_context = abbreviation_contexts()
         weights = self.idf[ix.doc_tok] * ix.doc_w
         self.doc_total = np.add.reduceat(weights, ix.doc_ptr[:-1]).astype(np.float32)
 
@@ -166,10 +168,21 @@ class SearchEngine:
         found.sort(key=lambda x: -int(self.ix.word_df[self.word_id[x]]))
         return {int(self.ix.word_stem[self.word_id[x]]): 0.8 for x in found[:2]}
 
-    def _abbreviation_slots(self, w: str) -> list[Slot]:
+    def _meant(self, w: str, beside: set[str], note: frozenset[str] | None) -> tuple[str, ...]:
+        """The expansions of abbreviation ``w`` that its context allows: none whose excluded words stand
+        ``beside`` it ("CVA tenderness"), and, in a note, none whose required words the note lacks ("AML" in a
+        note without leukemia, marrow or blasts). A coder's typed query has no note: only ``beside`` counts."""
+        out = []
+        for exp in self.abbrev[w]:
+            need, avoid = self.abbrev_context.get((w, exp), (frozenset(), frozenset()))
+            if avoid & beside or (need and note is not None and not need & note):
+                continue
+            out.append(exp)
+        return tuple(out)
+
+    def _abbreviation_slots(self, w: str, expansions: tuple[str, ...]) -> list[Slot]:
         """One expansion: a slot per word. Several ("ca": carcinoma | malignant neoplasm): one slot
         that any of their words fills."""
-        expansions = self.abbrev[w]
         if len(expansions) == 1:
             sids = [(part, self._stem_of_word(part)) for part in expansions[0].split()]
             return [Slot(part, {sid: 1.0}, "abbreviation") for part, sid in sids if sid is not None]
@@ -181,9 +194,10 @@ class SearchEngine:
         }
         return [Slot(w, alts, "abbreviation")] if alts else []
 
-    def read_query(self, text: str, strict: bool = False) -> list[Slot]:
+    def read_query(self, text: str, strict: bool = False, note: frozenset[str] | None = None) -> list[Slot]:
         """Slots of a query. ``strict`` (running text of a note, full of drug and proper names):
-        only close misspellings are corrected and cut-short words must end with a period."""
+        only close misspellings are corrected and cut-short words must end with a period. ``note``: the stems
+        of the whole note the query comes from, which decide what an ambiguous abbreviation means there."""
         toks = tokens(text)
         slots: list[Slot] = []
         i = 0
@@ -199,10 +213,16 @@ class SearchEngine:
             if w in STOPWORDS:
                 continue
             sid = self._stem_of_word(w)
+            meant = ()
             if w in self.abbrev:
+                beside = {stem(t[0]) for t in toks[max(0, i - 4):i + 3]}  # i already points past w
+                meant = self._meant(w, beside, note)
+            if w in self.abbrev and not meant and w not in synonyms():
+                continue  # what the abbreviation means here is none of what the dictionary codes
+            if meant:
                 # Curated abbreviations expand even when the dictionary also prints them ("CKD"):
                 # the word itself stays an alternative of the first slot.
-                expanded = self._abbreviation_slots(w)
+                expanded = self._abbreviation_slots(w, meant)
                 if expanded:
                     if sid is not None:
                         expanded[0].alts.setdefault(sid, 1.0)

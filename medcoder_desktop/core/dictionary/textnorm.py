@@ -31,8 +31,25 @@ STOPWORDS = frozenset(
     suffers suffering suffered suffer experiences experienced experiencing experience presents presented
     presenting diagnosed diagnosis dx noted seen found reports reported complains complained
     shows showed shown known having currently now today recently just very some any
-    mr mrs ms miss dr""".split()
+    revealed reveals revealing showing consulted underwent undergoing developed develops began begins started
+    mr mrs ms miss dr may""".split()
 )
+
+
+# Main terms of the Alphabetic Index that, alone, name no condition a note would be coded for: the Index lists them
+# for the coder who already knows the encounter's reason ("Examination Z00.00", "Observation Z04.9", "Old (previous)
+# I25.2"), but a note says "examination", "old", "stress", "activity" about anything. The bundled Index leaves their
+# own line out (resources/derive_index.py) and a one-word mention of one supports no code.
+GENERIC_MAIN_TERMS = frozenset({
+    "admission", "aftercare", "attention", "care", "checking", "check-up", "complaint", "contact", "counseling",
+    "dependence", "encounter", "evaluation", "examination", "exposure", "finding", "findings", "follow-up",
+    "history", "observation", "old", "problem", "procedure", "reflex", "result", "screening", "status", "stress",
+    "test", "visit", "activity", "good", "over", "personal", "well", "normal", "change", "changes", "state",
+    "condition", "disease", "disorder", "syndrome", "illness", "sickness", "lesion", "mass",
+    # Their default is "congenital malformation, unspecified" (Q89.9), but a note's "filling defect", "deformity of
+    # the ankle" or "anomaly on imaging" is no congenital malformation: the subterms say which one is.
+    "defect", "deformity", "anomaly", "malformation", "abnormal",
+})
 
 
 def tokens(text: str) -> list[tuple[str, bool, int, int]]:
@@ -60,10 +77,18 @@ def words(text: str) -> list[str]:
     return [w for w, _ in raw_tokens(text)]
 
 
+# Snowball strips "-itis" down to the organ's own stem ("thyroiditis" -> "thyroid", "prostatitis" -> "prostat",
+# "urethritis" -> "urethr"): a note naming the organ would then name its inflammation. A word ending in "-itis"
+# (or its plural "-itides") keeps that ending as its own stem.
+_INFLAMMATION = re.compile(r"(?:itis|itides)$")
+
+
 @lru_cache(maxsize=200_000)
 def stem(word: str) -> str:
     if word.isdigit():
         return word
+    if len(word) > 6 and _INFLAMMATION.search(word):
+        return word[:-6] + "itis" if word.endswith("itides") else word
     return _STEMMER.stemWord(word)
 
 
@@ -78,6 +103,24 @@ def abbreviations() -> dict[str, tuple[str, ...]]:
     An abbreviation may have several expansions (one per line); each becomes an alternative.
     """
     return _read_table("abbreviations.tsv")
+
+
+@lru_cache(maxsize=1)
+def abbreviation_contexts() -> dict[tuple[str, str], tuple[frozenset[str], frozenset[str]]]:
+    """When an abbreviation means what a line of ``resources/abbreviations.tsv`` says: (abbreviation, expansion)
+    -> (words of which one must stand in the note, words that must not stand beside it), from the optional third
+    column ("+leukemia +marrow -tenderness"). "CVA" is a stroke, but "CVA tenderness" an exam finding; "AML" a
+    leukemia only in a note that speaks of leukemia, marrow or blasts."""
+    out: dict[tuple[str, str], tuple[frozenset[str], frozenset[str]]] = {}
+    with resource("abbreviations.tsv").open(encoding="utf-8") as fh:
+        for row in csv.reader(fh, delimiter="\t"):
+            if len(row) < 3 or row[0].startswith("#") or not row[2].strip():
+                continue
+            marks = row[2].split()
+            need = frozenset(stem(w[1:].lower()) for w in marks if w.startswith("+"))
+            avoid = frozenset(stem(w[1:].lower()) for w in marks if w.startswith("-"))
+            out[(" ".join(words(row[0])), row[1].strip().lower())] = (need, avoid)
+    return out
 
 
 @lru_cache(maxsize=1)

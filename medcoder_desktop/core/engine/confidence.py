@@ -17,6 +17,8 @@ FEATURES = (
     "listed", "unlisted", "symptom",
     # the model's probability of this candidate among its question's options, and whether it was asked
     "llm_p", "llm_asked",
+    # how tightly the evidence holds the code's words: matched words / words of the evidence span
+    "compact",
 )
 
 

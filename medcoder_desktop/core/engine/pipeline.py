@@ -13,13 +13,16 @@ from collections.abc import Callable, Iterator
 from medcoder_desktop.core.conventions import apply_conventions
 from medcoder_desktop.core.conventions.section_iv import diagnosis_statements
 from medcoder_desktop.core.dictionary import Dictionary
+from medcoder_desktop.core.dictionary.textnorm import STOPWORDS, words
 from medcoder_desktop.core.engine.confidence import Calibration, load_calibration, shown
 from medcoder_desktop.core.engine.adjudicate import Adjudicator, Cancelled, Choice
 from medcoder_desktop.core.engine.questions import open_questions, principal_options
 from medcoder_desktop.core.engine.combination import add_combinations
+from medcoder_desktop.core.engine.family import family_history_candidates
 from medcoder_desktop.core.engine.fit import encounter_fit
 from medcoder_desktop.core.engine.reranking import Reranker
 from medcoder_desktop.core.engine.retrieve import Candidate, candidates_for, systems_for
+from medcoder_desktop.core.engine.status_post import is_status_post, status_post_candidates
 from medcoder_desktop.core.engine.text import mentions
 from medcoder_desktop.core.models import Encounter, Evidence, Mention, SuggestEvent, Suggestion
 from medcoder_desktop.core.notefile import MAX_NOTE_CHARS, validate_note  # noqa: F401 - MAX_NOTE_CHARS: said here too
@@ -51,11 +54,19 @@ def suggest_events(
     kept: list[Mention] = []
     dropped = 0
     for m in mentions(note):
+        if m.family and not (m.negated or m.hypothetical):  # a relative's condition: family-history Z codes
+            dropped += 1
+            if fam := family_history_candidates(dictionary, note, m, systems, fit.allows):
+                per_mention.append(fam)
+            continue
         if any(getattr(m, k) for k in DROP) or (m.uncertain and encounter.setting == "outpatient"):
             dropped += 1
             continue
         kept.append(m)
-        cands = candidates_for(dictionary, note, m, systems, fit.allows)
+        if is_status_post(note, m):  # a past event: its status or history code, never the acute one
+            cands = status_post_candidates(dictionary, note, m, systems, fit.allows)
+        else:
+            cands = candidates_for(dictionary, note, m, systems, fit.allows)
         if cands:
             per_mention.append(cands)
     if "ICD-10-CM" in systems:
@@ -125,7 +136,14 @@ def _features(c: Candidate, *, chosen: bool = False, rejected: bool = False, p: 
             "mentions": 0.25, "assessment": float(c.mention.section in ASSESSMENT),
             "historical": float(c.mention.historical), "uncertain": float(c.mention.uncertain),
             "billable": float(c.billable), "words": min(c.matched_words, 8) / 8,
-            "llm_chose": float(chosen), "llm_rejected": float(rejected)}
+            "llm_chose": float(chosen), "llm_rejected": float(rejected), "compact": _compact(c)}
+
+
+def _compact(c: Candidate) -> float:
+    """Matched words over the content words of the evidence span: 1.0 for "hypertension", low for "lesion in the
+    right hepatic" (a wording gathered across a clause)."""
+    said = [w for w in words(c.evidence.text) if w not in STOPWORDS]
+    return min(1.0, c.matched_words / len(said)) if said else 0.0
 
 
 def build(dictionary: Dictionary, per_mention: list[list[Candidate]], encounter: Encounter,
@@ -239,7 +257,9 @@ def _reasoning(c: Candidate, agg: dict, encounter: Encounter, choices: dict) -> 
             parts.append(f"The model preferred {choice.code} for these words.")
     if c.mention.uncertain:
         parts.append("Documented as uncertain: coded as if established (inpatient).")
-    if c.mention.historical:
+    if c.mention.family:
+        parts.append("A relative's condition: the family-history code, not the condition itself.")
+    elif c.mention.historical:
         parts.append("Documented as history: check it is still present.")
     if not c.billable:
         parts.append("Not billable: choose a more specific code.")

@@ -5,8 +5,10 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from functools import lru_cache
 
 from medcoder_desktop.core.dictionary import Dictionary
+from medcoder_desktop.core.dictionary.textnorm import GENERIC_MAIN_TERMS, stem, words
 from medcoder_desktop.core.models import Encounter, Evidence, Mention
 
 # A candidate must hold at least this share of its own wording in the mention.
@@ -42,25 +44,121 @@ def systems_for(encounter: Encounter, available: set[str]) -> set[str]:
 
 def _forms(text: str) -> set[str]:
     """Words of a wording, singular ("gouts" = "gout"), lower-cased."""
-    out = set()
-    for w in re.findall(r"[a-z0-9]+", text.lower()):
-        out.add(w[:-2] if w.endswith("es") and len(w) > 4 else w[:-1] if w.endswith("s") and len(w) > 3 else w)
-    return out
+    return {_singular(w) for w in re.findall(r"[a-z0-9]+", text.lower())}
 
 
-def _word_said(dictionary: Dictionary, row: tuple, word: str) -> bool:
-    """A mention of one word supports a code only when that very word (or its plural) is in the code's title or
-    one of its Index paths: stemming and spelling tolerance must not turn "personal" into "personality",
-    "deformed" into "deformity" or "h" into "Hartnup"."""
+def _written(text: str) -> set[str]:
+    """Words of a wording as written, lower-cased."""
+    return set(re.findall(r"[a-z0-9]+", text.lower()))
+
+
+def _singular(w: str) -> str:
+    """The same cut on both sides: "seizures" = "seizure", "arteries" = "artery"; "abscess", "herpes simplex
+    virus" and "metastasis" stay as written."""
+    if len(w) <= 3 or w.endswith(("ss", "us", "is")):
+        return w
+    if w.endswith("ies") and len(w) > 4:
+        return w[:-3] + "y"
+    return w[:-1] if w.endswith("s") else w
+
+
+_PARENS = re.compile(r"\([^()]*\)|\[[^\[\]]*\]")  # nonessential modifiers
+_SAYS_NOTHING = re.compile(r"\b(?:unspecified|nos|nec|not elsewhere classified|not otherwise specified|"
+                           r"site not specified|without complications?)\b", re.I)
+
+
+_LINKING = frozenset("of in on at to by for from and or as into".split())
+
+
+def _essential(wording: str) -> str:
+    """A wording without its nonessential modifiers and the words that say nothing was specified."""
+    return _SAYS_NOTHING.sub(" ", _PARENS.sub(" ", wording))
+
+
+def _index_path_readings(path: str) -> list[set[str]]:
+    """The words of an Index path, once for each spelling of its main term: the Index prints a main term's
+    forms together ("Hypertension, hypertensive", "Defect, defective"), its subterms after them."""
+    parts = [p.strip() for p in _essential(path).split(",") if p.strip()]
+    if not parts:
+        return []
+    head, rest = parts[0], parts[1:]
+    stem4 = head.split()[0][:4].lower()
+    variants = [p for p in rest if " " not in p and p[:4].lower() == stem4]
+    sub = set().union(*(_written(p) for p in rest if p not in variants)) if rest else set()
+    return [_written(h) | sub for h in [head, *variants]]
+
+
+@lru_cache(maxsize=4)
+def note_stems(note: str) -> frozenset[str]:
+    """The stems of every word of a note: what decides an abbreviation's meaning there."""
+    return frozenset(stem(w) for w in words(note))
+
+
+# An Index path that spells out an acronym ("TAC (trigeminal autonomic cephalgia)", "FFA (frontal fibrosing
+# alopecia)"): the acronym alone means that only in a note that also says one of the words it stands for.
+_ACRONYM_PATH = re.compile(r"^([A-Z][A-Z0-9]{1,5})\s*\(([^()]+)\)\s*$")
+
+
+def _acronym_agrees(path: str, note: str) -> bool:
+    m = _ACRONYM_PATH.match(path.strip())
+    if m is None:
+        return True
+    return bool({stem(w) for w in words(m.group(2)) if len(w) > 3} & note_stems(note))
+
+
+def _word_said(dictionary: Dictionary, row: tuple, word: str, note: str = "") -> bool:
+    """A mention of one word supports a code only when that word (its plural, or what a curated abbreviation
+    stands for) is by itself a whole wording of the code: its title, an inclusion term or an Index path, less
+    nonessential modifiers and "unspecified"/NOS/NEC. Stemming and spelling tolerance must not turn "personal"
+    into "personality" or "h" into "Hartnup", and a site alone ("thyroid" in "Capsulitis, thyroid", "height" in
+    "Loss, height") names no condition."""
     system, code, title = row[:3]
-    said = _forms(word)
-    if not said or said & _forms(title):
-        return bool(said)
+    key = " ".join(words(word))
+    said = _forms(word) | _written(word)  # the note's plural meets a singular wording, not the reverse ("Nerves")
+    readings = [said] + [_forms(e) | _written(e) for e in dictionary.engine.abbrev.get(key, ())]
+    if not said or len(key) < 2 or key.isdigit() or key in GENERIC_MAIN_TERMS:
+        return False  # a letter, a number ("24 h") or a generic word ("activity", "stress", "mass") names nothing
+
+    def whole(wording: set[str]) -> bool:
+        return bool(wording) and any(wording <= r for r in readings)
+
+    if whole(_written(_essential(title))):
+        return True
     if system != "ICD-10-CM":
         return False
     terms = dictionary.index_terms_of(system, code)
-    terms += dictionary.note_texts(system, [code], ["inclusion_term", "includes"])
-    return any(said & _forms(t) for t in terms)
+    notes = dictionary.note_texts(system, [code], ["inclusion_term", "includes"])
+    return (any(whole(_written(_essential(t))) for t in notes)
+            or any(whole(r) and _acronym_agrees(t, note) for t in terms for r in _index_path_readings(t)))
+
+
+# Codes of why an encounter happens ("Encounter for general adult medical examination", "... for blood typing",
+# "... for screening mammogram"): a note's "physical examination", "blood tests" or "chest X-ray" is something done
+# during a visit, not the reason for it. Such a code needs words that state the encounter, or care given as its
+# object ("palliative care", "radiation therapy session").
+_ENCOUNTER_CODE = re.compile(r"encounter for\b", re.I)
+_ENCOUNTER_SAID = re.compile(
+    r"\b(?:encounter|visit|here for|presents? for|presented for|comes? for|came for|seen for|referred for|"
+    r"admitted for|admission for|check-?up|screening|annual|routine|follow[- ]?up|pre-?operative|pre-?op|"
+    r"clearance|aftercare|care|session|counsel(?:l)?ing|vaccination|immuni[sz]ation)\b", re.I)
+
+
+def _states_encounter(note: str, mention: Mention, c: "Candidate") -> bool:
+    return bool(_ENCOUNTER_SAID.search(note[max(0, mention.start - 40):mention.end])) or mention.section == "chief_complaint"
+
+
+def strict_search(dictionary: Dictionary, text: str, limit: int, systems: set[str],
+                  must: str = "") -> list[tuple[str, str, bool, float]]:
+    """(code, title, billable, score) for ``text`` read as a note's words are (close misspellings only: no
+    "appendectomy" read as "splenectomy"), best first; with ``must``, only wordings that hold one of its words
+    ("history of appendectomy" must find "appendectomy", not only "history of")."""
+    engine = dictionary.engine
+    ranked = engine.rank_slots(engine.read_query(text[:2000], strict=True), limit, systems)
+    if must:
+        wanted = engine.read_query(must[:2000], strict=True)
+        ranked = [r for r in ranked if engine.matched(wanted, r.doc)]
+    rows = dictionary.rows_by_rowid([r.code_rowid for r in ranked])
+    return [(rows[r.code_rowid][1], rows[r.code_rowid][2], bool(rows[r.code_rowid][3]), r.score) for r in ranked]
 
 
 def candidates_for(dictionary: Dictionary, note: str, mention: Mention, systems: set[str],
@@ -69,7 +167,7 @@ def candidates_for(dictionary: Dictionary, note: str, mention: Mention, systems:
 
     ``fits(system, code, title)``: False for codes that cannot fit the encounter (``fit.Fit.allows``)."""
     engine = dictionary.engine
-    slots = engine.read_query(mention.text, strict=True)
+    slots = engine.read_query(mention.text, strict=True, note=note_stems(note))
     if not slots:
         return []
     ranked = engine.rank_slots(slots, PER_MENTION * (3 if fits is not None else 1), systems)
@@ -84,8 +182,11 @@ def candidates_for(dictionary: Dictionary, note: str, mention: Mention, systems:
         if r.d < MIN_DOC_COVERAGE:
             continue
         hit_slots = engine.matched(slots, r.doc)
-        if len(hit_slots) == 1 and not _word_said(dictionary, rows[r.code_rowid], note[
-                mention.start + hit_slots[0].start:mention.start + hit_slots[0].end]):
+        # One word of the note (with at most linking words: "height of"), even one that an abbreviation or
+        # synonym spreads over several slots.
+        said = {(s.start, s.end) for s in hit_slots if s.word not in _LINKING} or {(s.start, s.end) for s in hit_slots}
+        if len(said) == 1 and not _word_said(dictionary, rows[r.code_rowid], note[
+                mention.start + min(said)[0]:mention.start + min(said)[1]], note):
             continue
         ids = {id(s) for s in hit_slots}
         # A later hit must bring words of its own: else it is a rival reading of the same words.
@@ -103,6 +204,7 @@ def candidates_for(dictionary: Dictionary, note: str, mention: Mention, systems:
         ))
         if not rival:
             covered.append(ids)
+    out = [c for c in out if not _ENCOUNTER_CODE.match(c.title) or _states_encounter(note, mention, c)]
     best = [c for c in out if c.rank != 99]
     for c in best:
         c.alternatives = [o.code for o in out if o is not c][:4]

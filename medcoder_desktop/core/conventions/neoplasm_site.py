@@ -1,0 +1,38 @@
+"""A neoplasm is coded by its site (Neoplasm Table; guideline I.C.2): "the tumor", "carcinoma", "a mass" said alone
+name no site, and the unspecified-site codes (C80.1, D49.9 ...) they would give say nothing a coder can bill
+where the note names the site elsewhere, as notes about a neoplasm do.
+
+An unspecified-site neoplasm code whose every piece of evidence is such a generic word is held back, with the
+reasoning that says why; words that state the site is unknown ("unknown primary", "disseminated") keep it.
+"""
+
+from __future__ import annotations
+
+import re
+
+from medcoder_desktop.core.conventions.context import Context, is_cm, with_reason
+from medcoder_desktop.core.models import Suggestion
+
+RULE = "neoplasm site"
+UNSPECIFIED_SITE = {"C80.0", "C80.1", "C79.9", "D49.9", "D48.9", "D36.9", "D09.9"}
+_GENERIC = re.compile(
+    r"(?:(?:the|a|an|of|this|that|its|with|large|small|big|primary)\s+)*"
+    r"(?:tumou?rs?|mass(?:es)?|neoplasms?|neoplasia|neoplastic|carcinomas?|cancers?|ca|malignan(?:cy|cies|t)|"
+    r"metastas[ie]s|metastatic|growths?|lesions?)(?:\s+(?:of|in))?", re.I)
+
+
+def only_generic(text: str) -> bool:
+    return bool(_GENERIC.fullmatch(text.strip(" .,;:()")))
+
+
+def apply(suggestions: list[Suggestion], ctx: Context) -> list[Suggestion]:
+    out: list[Suggestion] = []
+    for s in suggestions:
+        if (is_cm(s) and s.suggested and s.code in UNSPECIFIED_SITE and s.evidence
+                and all(only_generic(e.text) for e in s.evidence)):
+            ctx.removed.append((s.code, "neoplasm: no site said"))
+            out.append(with_reason(s, "A neoplasm is coded by its site (Neoplasm Table), and these words name none: "
+                                      "not suggested.", suggested=False, held_back=RULE))
+        else:
+            out.append(s)
+    return out
