@@ -49,6 +49,13 @@ def with_reason(s: Suggestion, sentence: str, **update) -> Suggestion:
     return s.model_copy(update={"reasoning": reasoning, **update})
 
 
+def hold_back(ctx: "Context", s: Suggestion, rule: str, why: str, sentence: str) -> Suggestion:
+    """``s`` kept off the screen by ``rule`` whatever its confidence: counted in ``ctx.removed`` as ``why``, and
+    its reasoning ends with ``sentence``."""
+    ctx.removed.append((s.code, why))
+    return with_reason(s, sentence, suggested=False, held_back=rule)
+
+
 def sentence_around(note: str, start: int, end: int, limit: int = 300) -> str:
     """The sentence (or line) holding note[start:end], at most ``limit`` characters around it."""
     lo = max(note.rfind(". ", 0, start), note.rfind("\n", 0, start)) + 1

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import re
 
-from medcoder_desktop.core.conventions.context import Context, is_cm, with_reason
+from medcoder_desktop.core.conventions.context import Context, hold_back, is_cm, with_reason
 from medcoder_desktop.core.conventions.section_iv import diagnosis_statements, in_statement
 from medcoder_desktop.core.conventions.tabular import SYSTEM
 from medcoder_desktop.core.models import Suggestion
@@ -67,8 +67,7 @@ def apply(suggestions: list[Suggestion], ctx: Context) -> list[Suggestion]:
             out.append(with_reason(s, f"Documented as history, not as a current condition: the personal-history "
                                       f"code {found[0]}, not {s.code}.", code=found[0], title=found[1]))
         else:
-            ctx.removed.append((s.code, "history: not a current condition"))
-            out.append(with_reason(s, "Documented as history, not as a current condition: not suggested.",
-                                   suggested=False, held_back=RULE))
+            out.append(hold_back(ctx, s, RULE, "history: not a current condition",
+                                 "Documented as history, not as a current condition: not suggested."))
     # the personal-history code, found on its own below the threshold, is now this one
     return [s for s in out if not (s.code in converted and "personal-history code" not in s.reasoning)]

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import re
 
-from medcoder_desktop.core.conventions.context import Context, is_cm, with_reason
+from medcoder_desktop.core.conventions.context import Context, hold_back, is_cm
 from medcoder_desktop.core.models import Suggestion
 
 RULE = "neoplasm site"
@@ -30,9 +30,8 @@ def apply(suggestions: list[Suggestion], ctx: Context) -> list[Suggestion]:
     for s in suggestions:
         if (is_cm(s) and s.suggested and s.code in UNSPECIFIED_SITE and s.evidence
                 and all(only_generic(e.text) for e in s.evidence)):
-            ctx.removed.append((s.code, "neoplasm: no site said"))
-            out.append(with_reason(s, "A neoplasm is coded by its site (Neoplasm Table), and these words name none: "
-                                      "not suggested.", suggested=False, held_back=RULE))
+            out.append(hold_back(ctx, s, RULE, "neoplasm: no site said", "A neoplasm is coded by its site (Neoplasm "
+                                 "Table), and these words name none: not suggested."))
         else:
             out.append(s)
     return out

@@ -14,7 +14,7 @@ from __future__ import annotations
 import re
 from functools import lru_cache
 
-from medcoder_desktop.core.conventions.context import Context, is_cm, with_reason
+from medcoder_desktop.core.conventions.context import Context, hold_back, is_cm
 from medcoder_desktop.core.engine.text import sections
 from medcoder_desktop.core.models import Suggestion
 
@@ -86,13 +86,13 @@ def apply(suggestions: list[Suggestion], ctx: Context) -> list[Suggestion]:
             if s.code[:1] in "VWXY" and injury:
                 out.append(s)
                 continue
-            ctx.removed.append((s.code, "outpatient: not on the assessment's diagnosis list"))
-            out.append(with_reason(s, "Outpatient (Section IV): the assessment lists the diagnoses of the visit, "
-                                      "and this is not among them: not suggested.", suggested=False, held_back=RULE))
+            out.append(hold_back(ctx, s, RULE, "outpatient: not on the assessment's diagnosis list",
+                                 "Outpatient (Section IV): the assessment lists the diagnoses of the visit, and this "
+                                 "is not among them: not suggested."))
         elif s.code.startswith("R") and _statement_of(s, statements) & diagnosis_lines:
-            ctx.removed.append((s.code, "outpatient: a symptom of the diagnosis on its line"))
-            out.append(with_reason(s, "Outpatient (Section IV): a symptom beside the confirmed diagnosis on the "
-                                      "same line is not coded: not suggested.", suggested=False, held_back=RULE))
+            out.append(hold_back(ctx, s, RULE, "outpatient: a symptom of the diagnosis on its line",
+                                 "Outpatient (Section IV): a symptom beside the confirmed diagnosis on the same line "
+                                 "is not coded: not suggested."))
         else:
             out.append(s)
     return out
