@@ -22,7 +22,7 @@ from medcoder_desktop.core.engine.confidence import load_calibration
 from medcoder_desktop.core.engine.enum_decoding import EnumAnswer
 from medcoder_desktop.core.engine.llm_runtime import Cancelled
 from medcoder_desktop.core.engine.pipeline import suggest_events
-from medcoder_desktop.core.engine.questions import HIGH, LOW
+from medcoder_desktop.core.engine.questions import CLOSE, HIGH, LOW
 from medcoder_desktop.core.models import Encounter, Evidence, Mention
 from medcoder_desktop.errors import ModelError
 from medcoder_desktop.paths import resource
@@ -125,7 +125,7 @@ def test_only_open_questions_go_to_the_model_a_batch_at_a_time(dictionary: Dicti
     threshold = load_calibration().threshold
     for slot in asked:
         confs = sorted((retrieval[c].confidence for c in slot.options if c in retrieval), reverse=True)
-        assert confs[0] <= max(HIGH, threshold) or (len(confs) > 1 and confs[0] - confs[1] <= 0.12)
+        assert confs[0] <= max(HIGH, threshold) or (len(confs) > 1 and confs[0] - confs[1] <= CLOSE)
         assert confs[0] >= threshold * LOW or len(confs) > 1
     # what retrieval settles is not asked: the best-supported code of the note
     best = max(retrieval.values(), key=lambda s: s.confidence)

@@ -15,7 +15,7 @@ from medcoder_desktop.core.conventions.section_iv import diagnosis_statements
 from medcoder_desktop.core.dictionary import Dictionary
 from medcoder_desktop.core.dictionary.textnorm import STOPWORDS, words
 from medcoder_desktop.core.engine.confidence import Calibration, load_calibration, shown
-from medcoder_desktop.core.engine.adjudicate import Adjudicator, Cancelled, Choice
+from medcoder_desktop.core.engine.adjudicate import Adjudicator, Cancelled, Choice, Question
 from medcoder_desktop.core.engine.questions import open_questions, principal_options
 from medcoder_desktop.core.engine.combination import add_combinations
 from medcoder_desktop.core.engine.family import family_history_candidates
@@ -84,7 +84,7 @@ def suggest_events(
     choices: dict[int, Choice] = {}
     first: str | None = None
     warnings: list[str] = []
-    questions: list = []
+    questions: list[Question] = []
     if adjudicate is not None and cancelled():
         warnings.append("cancelled")
     elif adjudicate is not None:
