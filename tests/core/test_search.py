@@ -102,3 +102,31 @@ def test_a_header_defaults_to_its_own_unspecified_child(dictionary: Dictionary, 
 def test_each_code_is_listed_once_with_its_header_default(dictionary: Dictionary) -> None:
     codes = [h.code for h in dictionary.search("congenital pneumonia", limit=10)]
     assert len(codes) == len(set(codes)) and codes[:2] == ["P23.9", "P23"]
+
+
+@pytest.mark.parametrize(
+    ("query", "code", "unspecified"),
+    [
+        # the side the words name, not "unspecified side" / "unspecified eye"
+        ("sequela of laceration of left brachial artery", "S45.112S", "S45.119S"),
+        ("retinal detachment of the left eye", "H33.22", "H33.20"),
+    ],
+)
+def test_a_named_side_beats_the_unspecified_sibling(dictionary: Dictionary, query: str, code: str,
+                                                    unspecified: str) -> None:
+    codes = top(dictionary, query, n=10)
+    assert codes[0] == code
+    assert unspecified not in codes[:1]
+    assert top(dictionary, query, n=1) == [code]  # however few are asked for
+
+
+def test_words_that_say_unspecified_keep_the_unspecified_code(dictionary: Dictionary) -> None:
+    assert top(dictionary, "serous retinal detachment, unspecified eye") == ["H33.20"]
+
+
+def test_a_header_gives_way_to_the_billable_code_that_says_more(dictionary: Dictionary) -> None:
+    # "Laceration of axillary artery" (S45.01, a header) matches all of its own words, but the query also says
+    # the side and the sequela: the billable descendant that says them takes the header's place.
+    codes = top(dictionary, "sequela from a laceration of the right axillary artery", n=5)
+    assert codes[0] == "S45.011S"
+    assert codes.index("S45.011S") < (codes.index("S45.01") if "S45.01" in codes else 99)

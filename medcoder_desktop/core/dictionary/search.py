@@ -40,10 +40,14 @@ NON_BILLABLE = 0.97  # a category or subcategory ranks below an equally good bil
 # match as well: a title's or inclusion term's match ranks above an Index path's.
 INDEX_TERM = 0.95
 MAIN_TERM_MISSING = 0.3
-SUBSPAN_WORDS = 6  # longest wording looked up inside a query
+SUBSPAN_WORDS = 8  # longest wording looked up inside a query
 SUBSPAN_EXTRA = 0.2  # and a little more, times the share of the query it leaves out (a long clause)
 DOTTED_LETTERS = {"l": "left", "r": "right", "b": "bilateral"}
 CANDIDATES = 400
+# An "unspecified" wording gives way to a sibling that holds more of the query ("left orbital floor" ->
+# "..., left side", not "..., unspecified side") when that sibling scores at least this share of it.
+SIBLING_SHARE = 0.8
+SIBLING_POOL = 20  # codes re-ordered this way, however few are asked for
 
 
 @dataclass
@@ -340,10 +344,47 @@ class SearchEngine:
         top = np.argpartition(-score, k - 1)[:k]
         top = top[np.argsort(-score[top], kind="stable")]
         best_by_code: dict[int, RankedDoc] = {}
+        pool = max(limit, SIBLING_POOL)
         for i in top.tolist():
             code = int(ix.doc_code[cand[i]])
             if code not in best_by_code:
                 best_by_code[code] = RankedDoc(code, float(score[i]), int(cand[i]), float(q_cov[i]), float(d_cov[i]))
-                if len(best_by_code) >= limit:
+                if len(best_by_code) >= pool:
                     break
-        return list(best_by_code.values())
+        return self._specific_first(list(best_by_code.values()), slots)[:limit]
+
+    def _specific_first(self, ranked: list[RankedDoc], slots: list[Slot]) -> list[RankedDoc]:
+        """A less specific code gives way to (changes places with) a more specific relative that says what the query names and
+        matches nearly as well otherwise:
+          - an "unspecified" wording to a sibling ("left orbital floor" -> "..., left side", not "..., unspecified
+            side") that holds more of the query, or all of whose words the query holds;
+          - a header (non-billable) to a billable descendant that holds more of the query ("right axillary artery
+            laceration, sequela" -> S45.011S, not S45.01).
+        A query that itself says "unspecified" keeps the unspecified wording."""
+        ix = self.ix
+        says_unspecified = any(unspecified_mask([self.ix.stems[max(s.alts, key=s.alts.get)] for s in slots]))
+        moved = False
+        for u in ranked:
+            fam = int(ix.code_family[u.code_rowid])
+            unspec = bool(fam) and bool(ix.doc_unspec[u.doc]) and not says_unspecified
+            header = not ix.code_billable[u.code_rowid]
+            if not (unspec or header):
+                continue
+            code_u = ix.code_text[u.code_rowid]
+            better = []
+            for s in ranked:
+                if s is u or s.score >= u.score or s.score < SIBLING_SHARE * u.score:
+                    continue
+                if unspec and int(ix.code_family[s.code_rowid]) == fam and not ix.doc_unspec[s.doc] and (
+                        s.q > u.q + 1e-6 or (s.d >= 0.999 and s.q >= u.q - 1e-6)):
+                    better.append(s)
+                elif header and ix.code_billable[s.code_rowid] and ix.code_text[s.code_rowid].startswith(code_u) \
+                        and s.q > u.q + 1e-6:
+                    better.append(s)
+            if better:  # the relative takes the less specific code's place, and that code its
+                best = max(better, key=lambda r: r.score)
+                best.score, u.score = u.score, best.score - 1e-4
+                moved = True
+        if moved:
+            ranked.sort(key=lambda r: -r.score)
+        return ranked

@@ -20,8 +20,8 @@ from medcoder_desktop.core.dictionary.textnorm import stem, words
 
 KIND_TITLE, KIND_INCLUSION, KIND_INDEX = 0, 1, 2
 SYSTEMS = ("ICD-10-CM", "ICD-10-PCS", "HCPCS", "CPT")
-INDEX_VERSION = "9"  # 6: the bundled Alphabetic Index; 7: word frequencies of the tabular; 8: main terms;
-# 9: "-itis" words keep their own stem
+INDEX_VERSION = "10"  # 6: the bundled Alphabetic Index; 7: word frequencies of the tabular; 8: main terms;
+# 9: "-itis" words keep their own stem; 10: code families and "unspecified" wordings
 # An inclusion term is read under its code's title ("Polyneuropathy" under "Other neurologic
 # disorders in Lyme disease"): the title's words join the document at this weight.
 CONTEXT_WEIGHT = 0.25
@@ -39,6 +39,10 @@ _UNSPECIFIED = re.compile(
     r"\b(?:site\s+)?not\s+(?:otherwise\s+)?specified\b|\bnot\s+elsewhere\s+classified\b|"
     r"\bwithout\s+complications?\b|\bnos\b", re.I)
 
+
+# Of those, the ones that leave an axis open that a sibling code fills ("unspecified side", "site not specified");
+# "not elsewhere classified" and "without complications" do not.
+_SAYS_UNSPECIFIED = re.compile(r"\bunspecified\b|\bnot\s+(?:otherwise\s+)?specified\b|\bnos\b", re.I)
 
 
 def _unspecified_stems() -> re.Pattern:
@@ -109,6 +113,7 @@ def build_arrays(db: sqlite_utils.Database) -> dict[str, np.ndarray]:
     word_stem: list[int] = []
     doc_code, doc_kind, doc_ptr, doc_tok, doc_w, keys = [], [], [0], [], [], []
     doc_main: list[int] = []  # an Index path's main term (its first word's stem); -1 for the tabular's wordings
+    doc_unspec: list[int] = []  # 1 where the wording says nothing was specified ("..., unspecified side")
 
     def stem_ids_of(text: str) -> set[int]:
         out = set()
@@ -140,6 +145,7 @@ def build_arrays(db: sqlite_utils.Database) -> dict[str, np.ndarray]:
         doc_w.extend(weight.get(t, 1.0) for t in toks)
         doc_ptr.append(len(doc_tok))
         keys.append(doc_key(sorted(own)))
+        doc_unspec.append(1 if _SAYS_UNSPECIFIED.search(bare) else 0)
         head = _PARENS.sub(" ", text).split(",")[0].split() if kind == KIND_INDEX else []
         doc_main.append(min(stem_ids_of(head[0])) if head and stem_ids_of(head[0]) else -1)
     doc_tok_a = np.asarray(doc_tok, dtype=np.int32)
@@ -159,13 +165,17 @@ def build_arrays(db: sqlite_utils.Database) -> dict[str, np.ndarray]:
     word_df = np.zeros(len(word_ids), dtype=np.int32)
     for w, i in word_ids.items():
         word_df[i] = df_tab[word_stem[i]]
-    rows = db.execute("select rowid, system, billable from codes").fetchall()
+    rows = db.execute("select rowid, system, billable, code from codes").fetchall()
     max_row = max(r[0] for r in rows) + 1
     billable = np.zeros(max_row, dtype=np.int8)
     system = np.zeros(max_row, dtype=np.int8)
-    for rowid, sys_name, bill in rows:
+    family = np.zeros(max_row, dtype=np.int64)
+    code_text = [""] * max_row
+    for rowid, sys_name, bill, code in rows:
+        code_text[rowid] = code.replace(".", "").upper()
         billable[rowid] = bill
         system[rowid] = SYSTEMS.index(sys_name) if sys_name in SYSTEMS else 0
+        family[rowid] = code_family(sys_name, code)
     return {
         "version": np.frombuffer(INDEX_VERSION.encode(), dtype=np.uint8),
         "stems": _pack(sorted(stem_ids, key=stem_ids.get)),
@@ -179,12 +189,30 @@ def build_arrays(db: sqlite_utils.Database) -> dict[str, np.ndarray]:
         "doc_w": doc_w_a,
         "doc_key": np.asarray(keys, dtype=np.int64),
         "doc_main": np.asarray(doc_main, dtype=np.int32),
+        "doc_unspec": np.asarray(doc_unspec, dtype=np.int8),
         "post_ptr": post_ptr,
         "post_doc": post_doc.astype(np.int32),
         "post_w": post_w,
         "code_billable": billable,
         "code_system": system,
+        "code_family": family,
+        "code_text": _pack(code_text),
     }
+
+
+def code_family(system: str, code: str) -> int:
+    """A key shared by sibling codes: the codes of one subcategory that differ in the axis a title can leave
+    unspecified (side, site, type, severity), whatever their 7th character. S02.30XK and S02.32XK (orbital
+    floor, unspecified / left side) share one; so do M71.50 and M71.58. 0 for codes too short to have
+    siblings (a category has none in this sense)."""
+    bare = code.replace(".", "").upper()
+    if system != "ICD-10-CM" or len(bare) < 5:
+        return 0
+    if len(bare) == 7:  # the 7th character (encounter, sequela) is another axis
+        bare = bare[:6]
+    bare = bare.rstrip("X")
+    key = f"{system}:{bare[:-1]}"
+    return int.from_bytes(hashlib.blake2b(key.encode(), digest_size=8).digest(), "little") >> 1
 
 
 def _pack(strings: list[str]) -> np.ndarray:
@@ -216,11 +244,14 @@ class IndexArrays:
     doc_w: np.ndarray
     doc_key: np.ndarray
     doc_main: np.ndarray
+    doc_unspec: np.ndarray
     post_ptr: np.ndarray
     post_doc: np.ndarray
     post_w: np.ndarray
     code_billable: np.ndarray
     code_system: np.ndarray
+    code_family: np.ndarray
+    code_text: list[str]  # each code rowid's code, undotted ("" where no code has that rowid)
 
 
 def read_search_index(db: sqlite_utils.Database) -> IndexArrays | None:
@@ -236,4 +267,5 @@ def read_search_index(db: sqlite_utils.Database) -> IndexArrays | None:
         arrays = {k: z[k] for k in z.files if k != "version"}
     arrays["stems"] = unpack(arrays["stems"])
     arrays["words"] = unpack(arrays["words"])
+    arrays["code_text"] = unpack(arrays["code_text"])
     return IndexArrays(**arrays)

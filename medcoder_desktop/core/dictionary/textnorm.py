@@ -27,7 +27,7 @@ TOKEN_RE = _TOKEN  # kept for callers that only need the pattern
 STOPWORDS = frozenset(
     """a an the this that these those is are was were be been being am has have had having do does did
     he she his her hers him they them their theirs it its i me my we our you your
-    patient patients pt who whom which what when where while during there here also as
+    patient patients pt who whom which what when where while there here also as
     suffers suffering suffered suffer experiences experienced experiencing experience presents presented
     presenting diagnosed diagnosis dx noted seen found reports reported complains complained
     shows showed shown known having currently now today recently just very some any
