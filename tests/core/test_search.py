@@ -130,3 +130,15 @@ def test_a_header_gives_way_to_the_billable_code_that_says_more(dictionary: Dict
     codes = top(dictionary, "sequela from a laceration of the right axillary artery", n=5)
     assert codes[0] == "S45.011S"
     assert codes.index("S45.011S") < (codes.index("S45.01") if "S45.01" in codes else 99)
+
+
+def test_a_wording_inside_a_clause_is_found_as_written_and_where_a_word_repeats(dictionary: Dictionary) -> None:
+    # A note's clause: "renal" is said twice and read through its synonym "kidney", "carcinoma" as "malignant
+    # neoplasm"; the Index's own wording "Carcinoma, renal cell" (C64) still stands inside it, as written, and
+    # scores as a complete wording (the square root of its share of the clause), above partial readings.
+    engine = dictionary.engine
+    text = "Definitive renal histological diagnosis was Fuhrman grade I renal cell carcinoma extending to perirenal fat"
+    ranked = engine.rank_slots(engine.read_query(text, strict=True), 5)
+    by_code = {engine.ix.code_text[r.code_rowid]: r for r in ranked}
+    assert "C64" in [engine.ix.code_text[r.code_rowid] for r in ranked[:2]]
+    assert by_code["C64"].score >= by_code["C64"].q ** 0.5 * 0.95 - 1e-6  # an Index wording: x 0.95

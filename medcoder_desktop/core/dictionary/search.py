@@ -59,6 +59,8 @@ class Slot:
     how: str = "exact"
     start: int = 0  # where the word stands in the query text
     end: int = 0
+    also_at: list[int] = field(default_factory=list)  # where the same word stands again (counted once)
+    written: int | None = None  # the stem of the word as written, where an abbreviation or synonym expanded it
 
 
 def _placed(slots: list[Slot], start: int, end: int) -> list[Slot]:
@@ -230,10 +232,11 @@ class SearchEngine:
                 if expanded:
                     if sid is not None:
                         expanded[0].alts.setdefault(sid, 1.0)
+                        expanded[0].written = sid
                     slots.extend(_placed(expanded, start, end))
                     continue
             if sid is not None:
-                slots.append(Slot(w, {sid: 1.0}, "exact", start, end))
+                slots.append(Slot(w, {sid: 1.0}, "exact", start, end, written=sid))
                 continue
             if dotted and len(w) == 1 and w in DOTTED_LETTERS:  # "l. ear", "r. knee"
                 slots.append(Slot(w, {self._stem_of_word(DOTTED_LETTERS[w]): 1.0}, "abbreviation", start, end))
@@ -254,7 +257,9 @@ class SearchEngine:
         # The same word twice ("heart" typed and "heart" from CHF) counts once.
         unique: dict[tuple[int, ...], Slot] = {}
         for slot in slots:
-            unique.setdefault(tuple(sorted(slot.alts)), slot)
+            kept = unique.setdefault(tuple(sorted(slot.alts)), slot)
+            if kept is not slot:
+                kept.also_at.append(slot.start)
         return list(unique.values())
 
     # -- ranking -------------------------------------------------------------------------------
@@ -328,12 +333,22 @@ class SearchEngine:
         if len(slots) > 1:
             # A complete wording inside a longer query ("... history to mention was hypertension") scores as
             # if the query held all of its words (d = 1), and a little more: above partial matches of the
-            # same words, below documents that hold much more of the query.
+            # same words, below documents that hold much more of the query. Windows run over the words in
+            # the order written, a repeated word at each place ("renal ... renal cell carcinoma").
+            order = sorted([(s.start, i) for i, s in enumerate(slots)] +
+                           [(p, i) for i, s in enumerate(slots) for p in s.also_at])
+            seq = [best[i] for _, i in order]
+            # and the words as written, where a synonym read them otherwise ("renal cell carcinoma", not
+            # "kidney cell malignant neoplasm")
+            as_written = [slots[i].written for _, i in order if slots[i].written is not None]
+            if as_written == seq:
+                as_written = []
             inside: set[int] = set()
-            for a in range(len(slots)):
-                for b in range(a + 1, min(a + SUBSPAN_WORDS, len(slots)) + 1):
-                    if b - a < len(slots):
-                        inside.update(self.key_docs.get(doc_key(best[a:b]), ()))
+            for words in (seq, as_written):
+                for a in range(len(words)):
+                    for b in range(a + 1, min(a + SUBSPAN_WORDS, len(words)) + 1):
+                        if b - a < len(seq):
+                            inside.update(self.key_docs.get(doc_key(words[a:b]), ()))
             for d in inside:
                 i = int(np.searchsorted(cand, d))
                 if i < cand.size and cand[i] == d:

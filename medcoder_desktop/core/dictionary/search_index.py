@@ -201,17 +201,14 @@ def build_arrays(db: sqlite_utils.Database) -> dict[str, np.ndarray]:
 
 
 def code_family(system: str, code: str) -> int:
-    """A key shared by sibling codes: the codes of one subcategory that differ in the axis a title can leave
-    unspecified (side, site, type, severity), whatever their 7th character. S02.30XK and S02.32XK (orbital
-    floor, unspecified / left side) share one; so do M71.50 and M71.58. 0 for codes too short to have
-    siblings (a category has none in this sense)."""
+    """A key shared by the codes of one subcategory (its first four characters), which differ in the axes a
+    title can leave unspecified (side, site, cause, type, severity) and in the 7th character: S02.30XK and
+    S02.32XK (orbital floor, unspecified / left side) share one; so do M71.50 and M71.58, H61.301 and H61.321.
+    0 for a category or subcategory itself, which has no siblings in this sense."""
     bare = code.replace(".", "").upper()
     if system != "ICD-10-CM" or len(bare) < 5:
         return 0
-    if len(bare) == 7:  # the 7th character (encounter, sequela) is another axis
-        bare = bare[:6]
-    bare = bare.rstrip("X")
-    key = f"{system}:{bare[:-1]}"
+    key = f"{system}:{bare[:4]}"
     return int.from_bytes(hashlib.blake2b(key.encode(), digest_size=8).digest(), "little") >> 1
 
 
