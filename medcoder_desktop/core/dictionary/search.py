@@ -273,8 +273,9 @@ class SearchEngine:
         toks = set(ix.doc_tok[ix.doc_ptr[doc] : ix.doc_ptr[doc + 1]].tolist())
         return [s for s in slots if any(a in toks for a in s.alts)]
 
-    def rank_slots(self, slots: list[Slot], limit: int = 10, systems: set[str] | None = None) -> list[RankedDoc]:
-        """Rank for an already-read query.
+    def rank_slots(self, slots: list[Slot], limit: int = 10, systems: set[str] | None = None,
+                   only: np.ndarray | None = None) -> list[RankedDoc]:
+        """Rank for an already-read query (``only``: only these documents, a sorted array of their numbers).
 
         For every document: q = the share of the query's weight it contains, d = the share of its
         own weight the query contains (IDF-weighted, modifiers and context light); score = sqrt(q) * d.
@@ -308,6 +309,8 @@ class SearchEngine:
         if systems:
             wanted = np.array([SYSTEMS.index(s) for s in systems if s in SYSTEMS], dtype=np.int8)
             cand = cand[np.isin(ix.code_system[ix.doc_code[cand]], wanted)]
+        if only is not None:
+            cand = cand[np.isin(cand, only, assume_unique=True)]
         if cand.size == 0:
             return []
         q_cov = q_hit[cand] / total_q
@@ -369,8 +372,8 @@ class SearchEngine:
         return self._specific_first(list(best_by_code.values()), slots)[:limit]
 
     def _specific_first(self, ranked: list[RankedDoc], slots: list[Slot]) -> list[RankedDoc]:
-        """A less specific code gives way to (changes places with) a more specific relative that says what the query names and
-        matches nearly as well otherwise:
+        """A less specific code gives way to (changes places with) a more specific relative that says what the
+        query names and matches nearly as well otherwise:
           - an "unspecified" wording to a sibling ("left orbital floor" -> "..., left side", not "..., unspecified
             side") that holds more of the query, or all of whose words the query holds;
           - a header (non-billable) to a billable descendant that holds more of the query ("right axillary artery
@@ -381,7 +384,8 @@ class SearchEngine:
         moved = False
         for u in ranked:
             fam = int(ix.code_family[u.code_rowid])
-            unspec = bool(fam) and bool(ix.doc_unspec[u.doc]) and not says_unspecified
+            unspec = (bool(fam) and bool(ix.doc_unspec[u.doc] or ix.code_unspec[u.code_rowid])
+                      and not says_unspecified)
             header = not ix.code_billable[u.code_rowid]
             if not (unspec or header):
                 continue
@@ -390,7 +394,8 @@ class SearchEngine:
             for s in ranked:
                 if s is u or s.score >= u.score or s.score < SIBLING_SHARE * u.score:
                     continue
-                if unspec and int(ix.code_family[s.code_rowid]) == fam and not ix.doc_unspec[s.doc] and (
+                if unspec and int(ix.code_family[s.code_rowid]) == fam and not ix.doc_unspec[s.doc] \
+                        and not ix.code_unspec[s.code_rowid] and (
                         s.q > u.q + 1e-6 or (s.d >= 0.999 and s.q >= u.q - 1e-6)):
                     better.append(s)
                 elif header and ix.code_billable[s.code_rowid] and ix.code_text[s.code_rowid].startswith(code_u) \

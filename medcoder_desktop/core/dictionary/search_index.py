@@ -165,13 +165,15 @@ def build_arrays(db: sqlite_utils.Database) -> dict[str, np.ndarray]:
     word_df = np.zeros(len(word_ids), dtype=np.int32)
     for w, i in word_ids.items():
         word_df[i] = df_tab[word_stem[i]]
-    rows = db.execute("select rowid, system, billable, code from codes").fetchall()
+    rows = db.execute("select rowid, system, billable, code, title from codes").fetchall()
     max_row = max(r[0] for r in rows) + 1
     billable = np.zeros(max_row, dtype=np.int8)
     system = np.zeros(max_row, dtype=np.int8)
     family = np.zeros(max_row, dtype=np.int64)
     code_text = [""] * max_row
-    for rowid, sys_name, bill, code in rows:
+    code_unspec = np.zeros(max_row, dtype=np.int8)
+    for rowid, sys_name, bill, code, title in rows:
+        code_unspec[rowid] = bool(_SAYS_UNSPECIFIED.search(title or ""))
         code_text[rowid] = code.replace(".", "").upper()
         billable[rowid] = bill
         system[rowid] = SYSTEMS.index(sys_name) if sys_name in SYSTEMS else 0
@@ -196,6 +198,7 @@ def build_arrays(db: sqlite_utils.Database) -> dict[str, np.ndarray]:
         "code_billable": billable,
         "code_system": system,
         "code_family": family,
+        "code_unspec": code_unspec,
         "code_text": _pack(code_text),
     }
 
@@ -203,12 +206,12 @@ def build_arrays(db: sqlite_utils.Database) -> dict[str, np.ndarray]:
 def code_family(system: str, code: str) -> int:
     """A key shared by the codes of one subcategory (its first four characters), which differ in the axes a
     title can leave unspecified (side, site, cause, type, severity) and in the 7th character: S02.30XK and
-    S02.32XK (orbital floor, unspecified / left side) share one; so do M71.50 and M71.58, H61.301 and H61.321.
-    0 for a category or subcategory itself, which has no siblings in this sense."""
+    S02.32XK (orbital floor, unspecified / left side) share one; so do M71.50 and M71.58, H61.301 and H61.321; a
+    four-character code shares its category's (C18.7 and C18.9). 0 for a category itself."""
     bare = code.replace(".", "").upper()
-    if system != "ICD-10-CM" or len(bare) < 5:
+    if system != "ICD-10-CM" or len(bare) < 4:
         return 0
-    key = f"{system}:{bare[:4]}"
+    key = f"{system}:{bare[:4] if len(bare) > 4 else bare[:3]}"  # C18.7 and C18.9 are siblings too
     return int.from_bytes(hashlib.blake2b(key.encode(), digest_size=8).digest(), "little") >> 1
 
 
@@ -248,6 +251,7 @@ class IndexArrays:
     code_billable: np.ndarray
     code_system: np.ndarray
     code_family: np.ndarray
+    code_unspec: np.ndarray  # 1 where the code's own title says "unspecified" (C18.9 "... of colon, unspecified")
     code_text: list[str]  # each code rowid's code, undotted ("" where no code has that rowid)
 
 

@@ -22,6 +22,7 @@ from medcoder_desktop.core.engine.family import family_history_candidates
 from medcoder_desktop.core.engine.fit import encounter_fit
 from medcoder_desktop.core.engine.reranking import Reranker
 from medcoder_desktop.core.engine.retrieve import Candidate, candidates_for, systems_for
+from medcoder_desktop.core.engine.neoplasm_table import neoplasm_table_candidates, with_table_codes
 from medcoder_desktop.core.engine.status_post import is_status_post, status_post_candidates
 from medcoder_desktop.core.engine.text import mentions
 from medcoder_desktop.core.models import Encounter, Evidence, Mention, SuggestEvent, Suggestion
@@ -66,7 +67,8 @@ def suggest_events(
         if is_status_post(note, m):  # a past event: its status or history code, never the acute one
             cands = status_post_candidates(dictionary, note, m, systems, fit.allows)
         else:
-            cands = candidates_for(dictionary, note, m, systems, fit.allows)
+            cands = with_table_codes(neoplasm_table_candidates(dictionary, note, m, systems, fit.allows),
+                                     candidates_for(dictionary, note, m, systems, fit.allows))
         if cands:
             per_mention.append(cands)
     if "ICD-10-CM" in systems:

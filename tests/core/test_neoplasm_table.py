@@ -1,0 +1,60 @@
+"""A morphology said with its site is coded from the Neoplasm Table by that site (guideline I.C.2)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from medcoder_desktop.core.dictionary import Dictionary
+from medcoder_desktop.core.engine.neoplasm_table import _morphologies, behavior
+from medcoder_desktop.core.engine.pipeline import suggest_events
+from medcoder_desktop.core.models import Encounter
+
+
+@pytest.fixture(scope="module")
+def dictionary(built_dictionary: Path) -> Dictionary:
+    return Dictionary(built_dictionary)
+
+
+def codes(dictionary: Dictionary, note: str) -> dict[str, str]:
+    """Every code the pipeline suggests (shown or not) -> its evidence."""
+    done = list(suggest_events(dictionary, note, Encounter(setting="outpatient")))[-1]
+    return {s.code: " | ".join(e.text for e in s.evidence) for s in done.suggestions}
+
+
+def test_behavior_columns_follow_the_neoplasm_chapter() -> None:
+    assert behavior("C18.7") == "primary" and behavior("C78.7") == "secondary"
+    assert behavior("D35.2") == "benign" and behavior("D05.1") == "in_situ"
+    assert behavior("D44.3") == "uncertain" and behavior("D49.6") == "unspecified"
+    assert behavior("C83.30") is None  # a lymphoma is coded by its type, not by a site
+    assert behavior("I10") is None
+
+
+def test_morphologies_are_read_from_the_index(dictionary: Dictionary) -> None:
+    morph = _morphologies(dictionary)
+    assert morph["adenoma"] == "benign"
+    assert morph["carcinoma"] == "primary" and morph["adenocarcinoma"] == "primary"
+    # terms with site codes of their own stay with the Index: melanoma (C43), nevus (D22)
+    assert "melanoma" not in morph and "nevus" not in morph
+
+
+@pytest.mark.parametrize(
+    ("note", "code", "words"),
+    [
+        ("Pathology showed a pituitary adenoma.", "D35.2", "pituitary adenoma"),
+        ("CT showed multiple liver metastases.", "C78.7", "liver metastases"),
+        ("Colonoscopy found an adenocarcinoma of the sigmoid colon.", "C18.7", "adenocarcinoma of the sigmoid colon"),
+        ("Biopsy: metastasis of renal cell carcinoma in the ovary.", "C79.60", "carcinoma in the ovary"),
+    ],
+)
+def test_a_morphology_with_its_site_gets_the_site_code(dictionary: Dictionary, note: str, code: str,
+                                                      words: str) -> None:
+    found = codes(dictionary, note)
+    assert code in found
+    assert words in found[code]
+
+
+def test_a_morphology_without_a_site_gets_no_table_code(dictionary: Dictionary) -> None:
+    found = codes(dictionary, "No residual adenoma on MRI follow-up.")
+    assert not {c for c in found if c.startswith(("D1", "D2", "D3"))}
