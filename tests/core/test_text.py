@@ -47,6 +47,10 @@ def test_wrapped_lines_continue_and_list_items_split() -> None:
         ("Her mother had breast cancer.", "breast cancer", ["family"]),
         ("Return if fever develops.", "fever", ["hypothetical"]),
         ("Acute appendicitis.", "appendicitis", []),
+        # ", with" ends what "without" denies
+        ("A 76-year-old man without known allergies, with a history of dyslipidemia, hypertension and gout.",
+         "hypertension", ["historical"]),
+        ("Afebrile, without cough, and with dysuria.", "dysuria", []),
     ],
 )
 def test_context(text: str, phrase: str, expected: list[str]) -> None:

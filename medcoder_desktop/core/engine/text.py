@@ -70,7 +70,10 @@ _TRIGGERS: list[tuple[str, str, str]] = [
 ]
 _TRIGGER_RES = [(re.compile(p, re.I), kind, direction) for p, kind, direction in _TRIGGERS]
 # Words that end a trigger's scope inside a sentence.
-_TERMINATORS = re.compile(r"\b(?:but|however|although|though|yet|except|aside from|apart from|which|whose)\b|;", re.I)
+# ", with ..." starts what the patient has after what they are without ("without known allergies, with a history of
+# hypertension").
+_TERMINATORS = re.compile(r"\b(?:but|however|although|though|yet|except|aside from|apart from|which|whose)\b|;|"
+                          r",\s*(?:and\s+)?with\b", re.I)
 
 
 @dataclass(frozen=True)
