@@ -51,6 +51,9 @@ def test_wrapped_lines_continue_and_list_items_split() -> None:
         ("A 76-year-old man without known allergies, with a history of dyslipidemia, hypertension and gout.",
          "hypertension", ["historical"]),
         ("Afebrile, without cough, and with dysuria.", "dysuria", []),
+        ("A left testicle with no abnormalities and an epididymal cyst in the head.", "epididymal cyst", []),
+        ("Azoospermia confirming the clinical suspicion of vas deferens agenesis.", "agenesis", []),
+        ("Findings suggestive of vas deferens agenesis.", "agenesis", ["uncertain"]),
     ],
 )
 def test_context(text: str, phrase: str, expected: list[str]) -> None:

@@ -71,9 +71,11 @@ _TRIGGERS: list[tuple[str, str, str]] = [
 _TRIGGER_RES = [(re.compile(p, re.I), kind, direction) for p, kind, direction in _TRIGGERS]
 # Words that end a trigger's scope inside a sentence.
 # ", with ..." starts what the patient has after what they are without ("without known allergies, with a history of
-# hypertension").
+# hypertension"); "and a / and an" a new finding after a denied one ("no abnormalities and an epididymal cyst").
 _TERMINATORS = re.compile(r"\b(?:but|however|although|though|yet|except|aside from|apart from|which|whose)\b|;|"
-                          r",\s*(?:and\s+)?with\b", re.I)
+                          r",\s*(?:and\s+)?with\b|\band\s+(?:a|an)\s", re.I)
+# A suspicion confirmed is no longer uncertain ("confirming the clinical suspicion of agenesis").
+_CONFIRMED = re.compile(r"\bconfirm(?:s|ed|ing)?\s+(?:the\s+)?(?:\w+\s+)?$", re.I)
 
 
 @dataclass(frozen=True)
@@ -204,6 +206,8 @@ def context(text: str, sentence: Span, span: Span, section: str = "") -> dict[st
     terms = [sentence.start + m.start() for m in _TERMINATORS.finditer(s_text)]
     for regex, kind, direction in _TRIGGER_RES:
         for m in regex.finditer(s_text):
+            if kind == "uncertain" and _CONFIRMED.search(s_text[:m.start()]):
+                continue
             t_start, t_end = sentence.start + m.start(), sentence.start + m.end()
             if direction == "pre":
                 scope_end = min([t for t in terms if t >= t_end] + [sentence.end])
