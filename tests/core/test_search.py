@@ -142,3 +142,11 @@ def test_a_wording_inside_a_clause_is_found_as_written_and_where_a_word_repeats(
     by_code = {engine.ix.code_text[r.code_rowid]: r for r in ranked}
     assert "C64" in [engine.ix.code_text[r.code_rowid] for r in ranked[:2]]
     assert by_code["C64"].score >= by_code["C64"].q ** 0.5 * 0.95 - 1e-6  # an Index wording: x 0.95
+
+
+def test_a_header_gives_way_to_the_descendant_that_holds_every_word(dictionary: Dictionary) -> None:
+    # "Sprain of ankle NOS" (S93.40) matches the words best, but "right" is said: S93.401 ("... of right ankle"),
+    # which lacks only the 7th character the encounter gives, takes its place.
+    engine = dictionary.engine
+    ranked = engine.rank_slots(engine.read_query("Right ankle sprain", strict=True), 5)
+    assert engine.ix.code_text[ranked[0].code_rowid] == "S93401"

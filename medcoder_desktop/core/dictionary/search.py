@@ -376,8 +376,9 @@ class SearchEngine:
         query names and matches nearly as well otherwise:
           - an "unspecified" wording to a sibling ("left orbital floor" -> "..., left side", not "..., unspecified
             side") that holds more of the query, or all of whose words the query holds;
-          - a header (non-billable) to a billable descendant that holds more of the query ("right axillary artery
-            laceration, sequela" -> S45.011S, not S45.01).
+          - a header (non-billable) to a descendant that holds more of the query, billable or lacking only its 7th
+            character ("right axillary artery laceration, sequela" -> S45.011S, not S45.01; "right ankle sprain" ->
+            S93.401, whose 7th character the conventions give, not S93.40).
         A query that itself says "unspecified" keeps the unspecified wording."""
         ix = self.ix
         says_unspecified = any(unspecified_mask([self.ix.stems[max(s.alts, key=s.alts.get)] for s in slots]))
@@ -392,14 +393,18 @@ class SearchEngine:
             code_u = ix.code_text[u.code_rowid]
             better = []
             for s in ranked:
-                if s is u or s.score >= u.score or s.score < SIBLING_SHARE * u.score:
+                if s is u or s.score >= u.score:
                     continue
-                if unspec and int(ix.code_family[s.code_rowid]) == fam and not ix.doc_unspec[s.doc] \
+                # nearly as good a match, or (a header's descendant) one that holds every word of the query
+                close = s.score >= SIBLING_SHARE * u.score
+                if not close and not (header and s.q >= 0.999):
+                    continue
+                if unspec and close and int(ix.code_family[s.code_rowid]) == fam and not ix.doc_unspec[s.doc] \
                         and not ix.code_unspec[s.code_rowid] and (
                         s.q > u.q + 1e-6 or (s.d >= 0.999 and s.q >= u.q - 1e-6)):
                     better.append(s)
-                elif header and ix.code_billable[s.code_rowid] and ix.code_text[s.code_rowid].startswith(code_u) \
-                        and s.q > u.q + 1e-6:
+                elif header and ix.code_text[s.code_rowid].startswith(code_u) and s.q > u.q + 1e-6 \
+                        and (ix.code_billable[s.code_rowid] or len(ix.code_text[s.code_rowid]) == 6):
                     better.append(s)
             if better:  # the relative takes the less specific code's place, and that code its
                 best = max(better, key=lambda r: r.score)
