@@ -34,10 +34,15 @@ def is_wording(engine, text: str) -> bool:
     if not slots:
         return False
     best = [max(s.alts, key=s.alts.get) for s in slots]
-    if engine.key_docs.get(doc_key(best)):
-        return True
-    mask = unspecified_mask([engine.ix.stems[b] for b in best])
-    return bool(engine.key_docs.get(doc_key([b for b, m in zip(best, mask) if not m])))
+    # the words as read (a synonym's title wording first) or as written ("ovarian", not "ovary")
+    written = [s.written if s.written is not None else b for s, b in zip(slots, best)]
+    for reading in (best, written):
+        if engine.key_docs.get(doc_key(reading)):
+            return True
+        mask = unspecified_mask([engine.ix.stems[b] for b in reading])
+        if engine.key_docs.get(doc_key([b for b, m in zip(reading, mask) if not m])):
+            return True
+    return False
 
 
 def audit(service, path: Path, setting: str | None, limit: int | None) -> dict:
