@@ -23,8 +23,8 @@ from functools import lru_cache
 import numpy as np
 
 from medcoder_desktop.core.dictionary import Dictionary
-from medcoder_desktop.core.dictionary.textnorm import stem
-from medcoder_desktop.core.engine.retrieve import MIN_DOC_COVERAGE, Candidate
+from medcoder_desktop.core.dictionary.textnorm import stem, words
+from medcoder_desktop.core.engine.retrieve import MIN_DOC_COVERAGE, Candidate, note_stems
 from medcoder_desktop.core.models import Evidence, Mention
 
 SYSTEM = "ICD-10-CM"
@@ -154,8 +154,10 @@ def neoplasm_table_candidates(dictionary: Dictionary, note: str, mention: Mentio
     if SYSTEM not in systems:
         return []
     engine = dictionary.engine
-    slots = engine.read_query(mention.text, strict=True)
     morph = _morphologies(dictionary)
+    if not any(stem(w) in morph for w in words(mention.text)):  # most mentions: no query to read
+        return []
+    slots = engine.read_query(mention.text, strict=True, note=note_stems(note))
     # the words as written: "mass" read as "neoplasm", "carcinoma" as "malignant neoplasm" are not what was said
     said = [(s, morph[engine.ix.stems[s.written]]) for s in slots
             if s.written is not None and engine.ix.stems[s.written] in morph]
