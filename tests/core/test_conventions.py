@@ -109,6 +109,15 @@ def test_component_inside_a_combination_code_goes(dictionary) -> None:
     assert "G62.9 is part of the combination code E11.42" in by_code(out)["E11.42"].reasoning
 
 
+def test_hypertensive_heart_or_kidney_disease_gives_way_to_both(dictionary) -> None:
+    note = "Hypertensive heart disease. Hypertensive heart and chronic kidney disease with heart failure, CKD 3b."
+    out = one_per_condition.apply([sugg(dictionary, note, "I11.9", "Hypertensive heart disease"),
+                                   sugg(dictionary, note, "I13.0", "Hypertensive heart and chronic kidney disease"),
+                                   sugg(dictionary, note, "N18.32", "CKD 3b")], ctx(dictionary, note))
+    assert sorted(by_code(out)) == ["I13.0", "N18.32"]
+    assert "I11.9 is part of the combination code I13.0" in by_code(out)["I13.0"].reasoning
+
+
 # -- the patient and the encounter ----------------------------------------------------------------------
 def test_a_childs_exam_does_not_fit_an_adult_nor_a_prostate_code_a_woman(dictionary) -> None:
     note = "A 45-year-old woman for her annual exam. Enlarged prostate noted in her husband's chart."

@@ -7,8 +7,9 @@ once.
   one stays;
 * a component beside the combination code that contains it: a code all of whose evidence lies inside the evidence
   of a combination code that says more ("polyneuropathy" inside "diabetic polyneuropathy"), unless the
-  combination's "use additional code" note asks for it; and essential hypertension (I10) beside a hypertensive
-  heart or kidney disease code (I11-I16), which already says it.
+  combination's "use additional code" note asks for it; essential hypertension (I10) beside a hypertensive
+  heart or kidney disease code (I11-I16), which already says it; and hypertensive heart disease (I11) or
+  hypertensive chronic kidney disease (I12) beside hypertensive heart and chronic kidney disease (I13).
 """
 
 from __future__ import annotations
@@ -47,6 +48,8 @@ def _inside(s: Suggestion, combo: Suggestion) -> bool:
 def _component_of(ctx: Context, s: Suggestion, combo: Suggestion) -> bool:
     if s.code == "I10" and plain(combo.code)[:3] in _HYPERTENSIVE:
         return True
+    if plain(s.code)[:3] in ("I11", "I12") and plain(combo.code)[:3] == "I13":
+        return True  # heart and kidney involvement both: I13 says each (guideline I.C.9.a.3)
     if not (_CONDITION.match(s.code) and _CONDITION.match(combo.code) and _COMBINATION.search(combo.title)) \
             or not _inside(s, combo):
         return False
