@@ -102,11 +102,12 @@ def _column_docs(dictionary: Dictionary, column: str) -> np.ndarray:
     wanted = {engine.stem_id.get(stem(w)) for w in column.lower().split()}
     if neoplasm is None or None in wanted:
         return np.zeros(0, dtype=np.int64)
+    others = _distinct(engine) - wanted
     out = []
     for d in np.flatnonzero(ix.doc_main == neoplasm).tolist():
         toks = set(ix.doc_tok[ix.doc_ptr[d]:ix.doc_ptr[d + 1]].tolist())
         # the column's words and no other column's ("unspecified whether descended ..., Uncertain Behavior")
-        if wanted <= toks and not toks & (_distinct(engine) - wanted):
+        if wanted <= toks and not toks & others:
             out.append(d)
     return np.asarray(out, dtype=np.int64)
 
