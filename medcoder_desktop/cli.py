@@ -132,7 +132,8 @@ def cmd_suggest(args: argparse.Namespace) -> int:
     note = read_note_stream(sys.stdin.buffer) if args.file == "-" else read_note(Path(args.file))
     service = open_service(args.model)
     service.prepare(ProgressPrinter(), index=False)
-    encounter = Encounter(setting=args.setting, age=args.age, sex=args.sex, date_of_service=args.date,
+    setting = service.setting_of(note, args.setting)
+    encounter = Encounter(setting=setting.setting, age=args.age, sex=args.sex, date_of_service=args.date,
                           discharge_status=args.discharge_status)
     result = service.suggest(note, encounter)
     suggestions = result.suggestions
@@ -147,12 +148,14 @@ def cmd_suggest(args: argparse.Namespace) -> int:
                             for s in suggestions if s.suggested or args.all],
             "mode": result.mode, "model": result.model.model_dump(mode="json") if result.model else None,
             "code_sets": result.code_sets, "timings_ms": result.timings,
+            "setting": {"setting": setting.setting, "from": setting.source, "said": setting.said},
             "warnings": warnings, "claim": claim.model_dump(mode="json"),
         })
         return 0
     model = f"model {result.model.name}" if result.model else "retrieval only: no model"
     print(f"{len([s for s in suggestions if s.suggested])} suggested codes ({model}; "
           f"{result.timings.get('total_ms', 0):.0f} ms)")
+    print(f"  setting: {setting.explain()}")
     for w in warnings:
         print(f"  note: {w}")
     for s in suggestions:
@@ -234,8 +237,9 @@ def build_parser() -> argparse.ArgumentParser:
 
     su = sub.add_parser("suggest", help="Suggest codes for a note (a file, or - for standard input).")
     su.add_argument("file", help="The note: a UTF-8 text file, or - to read standard input.")
-    su.add_argument("--setting", choices=("outpatient", "inpatient"), default="outpatient",
-                    help="The encounter's setting (default outpatient): it changes what is coded.")
+    su.add_argument("--setting", choices=("outpatient", "inpatient"),
+                    help="The encounter's setting: it changes what is coded (default: inpatient when the note "
+                         "tells of this stay in hospital, else the settings' default setting).")
     su.add_argument("--model", help=MODEL_HELP)
     add_encounter_options(su)
     su.add_argument("--all", action="store_true",

@@ -40,6 +40,7 @@ from medcoder_desktop.core.notefile import read_note
 from medcoder_desktop.core.preferences import PreferencesManager
 from medcoder_desktop.core.preferences.signing import TrustedKey
 from medcoder_desktop.core.progress import Progress, quiet
+from medcoder_desktop.core.encounter_setting import SettingRead, setting_for_note
 from medcoder_desktop.core.settings import Settings, load_settings, resolve_user, save_settings
 from medcoder_desktop.core.workspace import Workspace
 from medcoder_desktop.errors import InvalidInputError, ModelError, WorkspaceError
@@ -470,10 +471,10 @@ class CodingService:
     def evaluate(self, gold_file: Path, *, limit: int | None = None, setting: str | None = None) -> EvalResult:
         """Score suggestions on a gold JSONL file (phrases: the query is the text; notes: the pipeline).
 
-        A note whose gold names no setting is coded as ``setting`` (default: the settings' default setting),
-        as the window codes a note imported without one."""
+        A note whose gold names no setting is coded as ``setting`` when given, else as the window codes a note
+        opened without one (core/encounter_setting.py: inpatient when the note tells of this stay in hospital,
+        else the settings' default setting)."""
         items = read_gold(gold_file, limit=limit)
-        default_setting = setting or self.settings.default_setting
         d = self.dictionary()
         d.engine  # load before the clock starts
         mode = self.mode()
@@ -486,7 +487,8 @@ class CodingService:
             text = item.text.strip()
             if not text:
                 return []
-            result = self.suggest(text, Encounter(setting=item.setting or default_setting))
+            read = self.setting_of(text, item.setting or setting)
+            result = self.suggest(text, Encounter(setting=read.setting))
             suggestions = result.suggestions
             work.append(result.timings)
             shown[item.id] = [s.code for s in suggestions if s.suggested]
@@ -614,11 +616,17 @@ class CodingService:
             added.append(path.stem)
         return added
 
+    def setting_of(self, note: str, given: str | None = None) -> SettingRead:
+        """A note's encounter setting: ``given``, else inpatient when the note tells of this stay in hospital,
+        else the settings' default setting (core/encounter_setting.py)."""
+        return setting_for_note(note, given, self.settings.default_setting)
+
     def open_note_file(self, path: Path, setting: str | None = None) -> EncounterRecord:
         """The encounter of one note file, added to the workspace when it is not there yet.
 
         The id is the file's name without extension (``-2``, ``-3`` ... when that id holds another note).
-        ``setting`` (outpatient / inpatient) is applied when given.
+        ``setting`` (outpatient / inpatient) is applied when given; a new encounter without one is inpatient when
+        the note tells of this stay in hospital, else of the settings' default setting (core/encounter_setting.py).
 
         Raises:
             InvalidInputError: the file is missing, empty, binary, not UTF-8 or too large.
@@ -636,7 +644,7 @@ class CodingService:
                 return record
             n += 1
             candidate = f"{base}-{n}"
-        details = EncounterDetails(setting=setting or self.settings.default_setting)
+        details = EncounterDetails(setting=self.setting_of(note, setting).setting)
         return ws.add_encounter(candidate, note, details, source_file=str(path))
 
     def record_run(self, encounter_id: str, event: SuggestEvent, started_at: str | None = None) -> SuggestionRun:

@@ -137,3 +137,14 @@ def test_eval_setting_applies_to_notes_without_one(home: Path, tmp_path: Path, c
                                 "setting": "outpatient"}) + "\n", encoding="utf-8")
     named = run_json(capsys, "eval", str(gold), "--model", "none", "--setting", "inpatient", "--json")
     assert named["micro"]["recall"] == 0.0  # the gold's own setting wins
+
+
+def test_eval_reads_a_stay_in_hospital_from_a_note_without_a_setting(home: Path, tmp_path: Path, capsys) -> None:
+    # The same uncertain diagnosis, in a note that tells of an admission: coded as established (inpatient).
+    note = "The patient was admitted with cough and fever.\nAssessment: probable pneumonia."
+    gold = tmp_path / "gold.jsonl"
+    gold.write_text(json.dumps({"id": "1", "text": note, "codes": ["J18.9"], "kind": "note"}) + "\n",
+                    encoding="utf-8")
+    assert run_json(capsys, "eval", str(gold), "--model", "none", "--json")["micro"]["recall"] == 1.0
+    given = run_json(capsys, "eval", str(gold), "--model", "none", "--setting", "outpatient", "--json")
+    assert given["micro"]["recall"] == 0.0  # a setting given on the command line wins

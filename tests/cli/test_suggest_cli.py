@@ -64,3 +64,19 @@ def test_human_output_shows_evidence(home: Path, capsys) -> None:
     assert main(["suggest", str(SAMPLE)]) == 0
     out = capsys.readouterr().out
     assert "E11.65" in out and "evidence [" in out and "“DM2 w hyperglycemia”" in out
+
+
+def test_suggest_says_which_setting_it_coded(home: Path, tmp_path: Path, capsys) -> None:
+    note = tmp_path / "stay.txt"
+    note.write_text("The patient was admitted with cough and fever.\nAssessment: probable pneumonia.\n",
+                    encoding="utf-8")
+    assert main(["suggest", str(note), "--model", "none", "--json"]) == 0
+    doc = json.loads(capsys.readouterr().out)
+    assert doc["setting"] == {"setting": "inpatient", "from": "note",
+                              "said": "The patient was admitted with cough and fever"}
+    assert "J18.9" in [s["code"] for s in doc["suggestions"]]
+    assert main(["suggest", str(note), "--model", "none", "--setting", "outpatient", "--json"]) == 0
+    doc = json.loads(capsys.readouterr().out)
+    assert doc["setting"]["from"] == "given" and "J18.9" not in [s["code"] for s in doc["suggestions"]]
+    assert main(["suggest", str(SAMPLE), "--model", "none"]) == 0
+    assert "setting: outpatient, the default setting" in capsys.readouterr().out

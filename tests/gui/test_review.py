@@ -188,3 +188,16 @@ def test_opening_a_note_file_adds_it_once(make_window, qtbot, tmp_path) -> None:
     assert window.open_note_file(path).id == "walk-in"
     wait_final(qtbot, window)
     assert window.worklist.model.rowCount() == 3
+
+
+def test_a_note_file_that_tells_of_a_stay_opens_as_inpatient(make_window, qtbot, tmp_path) -> None:
+    window = make_window()
+    path = tmp_path / "stay.txt"
+    path.write_text("The patient was admitted with community-acquired pneumonia.\n", encoding="utf-8")
+    rec = window.open_note_file(path)
+    wait_final(qtbot, window)
+    assert rec.setting == "inpatient"
+    office = tmp_path / "office.txt"
+    office.write_text("Assessment: acute bronchitis. Return in a week.\n", encoding="utf-8")
+    assert window.open_note_file(office).setting == "outpatient"  # the settings' default
+    wait_final(qtbot, window)

@@ -1,0 +1,63 @@
+"""The setting of a note that comes without one: a stay in hospital when the note tells of this stay.
+
+A coder knows the setting from the encounter; a note opened from a file, or a gold file that names no setting,
+does not say it. A note that tells of the patient being admitted, hospitalized or discharged, in a sentence
+that is about this stay (not "admitted two years ago", "will require admission", "history of"), is an
+inpatient stay, coded under Sections II and III with its ICD-10-PCS procedures; any other note keeps the
+default setting. `suggest` says which it read and why; the coder can change the setting in the encounter's
+details.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from medcoder_desktop.core.models import Setting
+
+_STAY = re.compile(
+    r"\b(?:"
+    r"(?:was|were|is|been|being|got)\s+(?:re)?(?:admitted|hospitali[sz]ed)"
+    r"|admitted\s+to\s+(?:the\s+|our\s+|a\s+)?(?:hospital|ward|service|department|unit|icu|intensive\s+care)"
+    r"|(?:on|at|upon|during|after|since|before)\s+(?:his\s+|her\s+|the\s+|their\s+)?"
+    r"(?:admission|hospitali[sz]ation|hospital\s+stay|stay\s+in\s+(?:the\s+)?(?:hospital|ward|icu|intensive\s+care))"
+    r"|(?:was|were|is|being)\s+discharged"
+    r"|discharged\s+(?:from\s+(?:the\s+)?hospital|on\s+(?:the\s+)?(?:day|\d+)|after\s+\d+)"
+    r"|(?:hospital|inpatient)\s+(?:admission|stay)"
+    r"|post-?operative\s+day"
+    r")\b", re.I)
+# A sentence about another time or a plan is not about this stay.
+_NOT_THIS_STAY = re.compile(
+    r"\b(?:ago|previous(?:ly)?|prior|earlier|last\s+(?:year|month|week)|history\s+of|in\s+(?:19|20)\d\d|"
+    r"will|would|may|might|could|planned|plan|require[sd]?|if|should|outpatient)\b", re.I)
+_SENTENCE = re.compile(r"[^.\n;]+")
+
+
+@dataclass(frozen=True)
+class SettingRead:
+    setting: Setting
+    source: str  # "given", "note" or "default"
+    said: str | None = None  # the note's sentence that tells of the stay
+
+    def explain(self) -> str:
+        if self.source == "note":
+            return f"{self.setting}, read from the note: \"{self.said}\""
+        return f"{self.setting}, the {'setting given' if self.source == 'given' else 'default setting'}"
+
+
+def stay_sentence(note: str) -> str | None:
+    """The first sentence of the note that tells of this stay in hospital, or None."""
+    for m in _SENTENCE.finditer(note):
+        sentence = m.group(0)
+        if _STAY.search(sentence) and not _NOT_THIS_STAY.search(sentence):
+            return " ".join(sentence.split())[:160]
+    return None
+
+
+def setting_for_note(note: str, given: str | None, default: Setting) -> SettingRead:
+    """The setting given, else inpatient when the note tells of this stay, else ``default``."""
+    if given:
+        return SettingRead(setting=given, source="given")  # type: ignore[arg-type]
+    if (said := stay_sentence(note)) is not None:
+        return SettingRead(setting="inpatient", source="note", said=said)
+    return SettingRead(setting=default, source="default")
