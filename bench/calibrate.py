@@ -56,14 +56,16 @@ def collect(service, path: Path, limit: int | None):
     pipeline.load_calibration = calibration
     try:
         for item in read_gold(path, limit=limit):
-            gold = {c.replace(".", "").upper() for c in item.codes}
+            gold = {c.replace(".", "").upper() for c in item.codes + item.procedures}
             captured.clear()
-            suggestions = service.suggest(item.text, Encounter(setting=item.setting or "outpatient")).suggestions
+            # coded as `medcoder eval` codes it: a note without a setting is inpatient when it tells of a stay
+            setting = service.setting_of(item.text, item.setting).setting
+            suggestions = service.suggest(item.text, Encounter(setting=setting)).suggestions
             note_rows = []
             for s in suggestions:
                 x = dict(captured[round(s.confidence * 1e7) - 1])
                 x["_shown"] = s.suggested  # False: a rule (outpatient Section IV) keeps it off the screen
-                if s.system != "ICD-10-CM":
+                if s.system not in ("ICD-10-CM", "ICD-10-PCS"):
                     continue
                 y = int(s.code.replace(".", "").upper() in gold)
                 rows.append(x)
@@ -193,7 +195,7 @@ def main() -> int:
     lines = [
         f"## Confidence calibration, {what} (`bench/calibrate.py{shown_arg}`)", "",
         f"Machine: {machine()}. Fitted on {train.name} and {outpatient.name}: {len(per_note)} notes, "
-        f"{len(rows)} ranked ICD-10-CM codes, {sum(labels)} of them in the gold coding. Display threshold "
+        f"{len(rows)} ranked ICD-10-CM and ICD-10-PCS codes, {sum(labels)} of them in the gold coding. Display threshold "
         f"{threshold:.2f} ({chosen}mean micro-F1 of the kinds there: {f1:.3f}; "
         + "; ".join(f"{k}: micro-F1 {f1_at(threshold, shown, labels, per_note, k):.3f}, ECE "
                     f"{ece(probs, labels, [i for n in per_note if n[2] == k for i in n[0]]):.3f}"

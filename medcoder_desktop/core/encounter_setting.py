@@ -26,10 +26,13 @@ _STAY = re.compile(
     r"|(?:hospital|inpatient)\s+(?:admission|stay)"
     r"|post-?operative\s+day"
     r")\b", re.I)
-# A sentence about another time or a plan is not about this stay.
+# Words beside the stay's words that put it at another time, make it a plan, or make it a visit to the
+# emergency department.
 _NOT_THIS_STAY = re.compile(
-    r"\b(?:ago|previous(?:ly)?|prior|earlier|last\s+(?:year|month|week)|history\s+of|in\s+(?:19|20)\d\d|"
-    r"will|would|may|might|could|planned|plan|require[sd]?|if|should|outpatient)\b", re.I)
+    r"\b(?:ago|previous(?:ly)?|prior|earlier|last\s+(?:year|month|week)|history|in\s+(?:19|20)\d\d|"
+    r"will|would|may|might|could|planned|plan|require[sd]?|if|should|emergency|outpatient\s+(?:setting|basis|"
+    r"surgery|procedure))\b", re.I)
+SCOPE_WORDS = 5  # words read on each side of the stay's words
 _SENTENCE = re.compile(r"[^.\n;]+")
 
 
@@ -49,8 +52,11 @@ def stay_sentence(note: str) -> str | None:
     """The first sentence of the note that tells of this stay in hospital, or None."""
     for m in _SENTENCE.finditer(note):
         sentence = m.group(0)
-        if _STAY.search(sentence) and not _NOT_THIS_STAY.search(sentence):
-            return " ".join(sentence.split())[:160]
+        for stay in _STAY.finditer(sentence):
+            before = " ".join(sentence[:stay.start()].split()[-SCOPE_WORDS:])
+            after = " ".join(sentence[stay.end():].split()[:SCOPE_WORDS])
+            if not _NOT_THIS_STAY.search(f"{before} {stay.group(0)} {after}"):
+                return " ".join(sentence.split())[:160]
     return None
 
 

@@ -49,7 +49,7 @@ def test_lookup_follows_the_index(built_dictionary: Path, phrase: str, code: str
 def test_an_older_dictionary_gains_the_index_when_opened(dictionary_copy: Path) -> None:
     with sqlite3.connect(dictionary_copy) as conn:  # as a dictionary built before the bundled Index
         conn.execute("delete from index_terms where source = ?", [BUNDLED_INDEX_SOURCE])
-        conn.execute("delete from _migrations where name = 'm003_bundled_index'")
+        conn.execute("delete from _migrations where name in ('m003_bundled_index', 'm004_pcs_sections')")
         conn.execute("delete from search_index")
     assert count(dictionary_copy) == 0
     d = Dictionary(dictionary_copy)

@@ -46,3 +46,17 @@ def test_an_unfitted_model_gets_a_stated_prior() -> None:
     calib = load_calibration("f" * 64)
     assert calib.weights["llm_chose"] > 0 > calib.weights["llm_rejected"]
     assert "not fitted" in calib.fitted_on
+
+
+def test_a_feature_added_after_a_models_fit_takes_retrievals_weight() -> None:
+    import json
+
+    from medcoder_desktop.paths import resource
+
+    data = json.loads(resource("calibration.json").read_text(encoding="utf-8"))
+    retrieval = load_calibration(None)
+    for sha, entry in data.get("models", {}).items():
+        calib = load_calibration(sha)
+        for k, v in retrieval.weights.items():
+            assert calib.weights[k] == entry["weights"].get(k, v)  # the model's own, else retrieval's
+        assert calib.bias == entry["bias"]

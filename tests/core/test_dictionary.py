@@ -74,7 +74,7 @@ def test_metadata_and_migrations_recorded(dictionary: Dictionary) -> None:
     assert meta["source.simple-icd-10-cm"] == "1.5.0"
     assert meta["built_at"]
     names = [r[0] for r in dictionary.db.execute("select name from _migrations")]
-    assert names == ["m001_initial", "m002_icd10cm_years", "m003_bundled_index"]
+    assert names == ["m001_initial", "m002_icd10cm_years", "m003_bundled_index", "m004_pcs_sections"]
 
 
 def test_missing_dictionary_says_how_to_build(tmp_path: Path) -> None:

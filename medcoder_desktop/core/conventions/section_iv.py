@@ -19,6 +19,7 @@ from medcoder_desktop.core.engine.text import sections
 from medcoder_desktop.core.models import Suggestion
 
 RULE = "outpatient (Section IV)"
+OFF_THE_LIST = "Outpatient (Section IV): not on the assessment's diagnosis list."
 LIST_SECTIONS = {"assessment", "plan"}
 MAX_WORDS = 12  # a diagnosis line names a condition, it does not tell a story
 _BULLET = re.compile(r"^\s*(?:[-*•#>]|\d{1,2}[.)])\s*")
@@ -80,7 +81,10 @@ def apply(suggestions: list[Suggestion], ctx: Context) -> list[Suggestion]:
     diagnosis_lines = {st for s in listed if not s.code.startswith("R") for st in _statement_of(s, statements)}
     out: list[Suggestion] = []
     for s in suggestions:
-        if not is_cm(s) or not s.suggested:
+        if is_cm(s) and not s.suggested and not s.held_back and not in_statement(s, statements):
+            # below the threshold already (its confidence counts the list): the coder who opens it sees why
+            out.append(s.model_copy(update={"reasoning": f"{s.reasoning} {OFF_THE_LIST}"}))
+        elif not is_cm(s) or not s.suggested:
             out.append(s)
         elif not in_statement(s, statements):
             if s.code[:1] in "VWXY" and injury:

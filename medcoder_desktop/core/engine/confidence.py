@@ -19,6 +19,8 @@ FEATURES = (
     "llm_p", "llm_asked",
     # how tightly the evidence holds the code's words: matched words / words of the evidence span
     "compact",
+    # an ICD-10-PCS procedure read through the procedure index (core/engine/procedures.py)
+    "procedure",
 )
 
 
@@ -73,7 +75,11 @@ def load_calibration(model_sha256: str | None = None) -> Calibration:
         return retrieval
     fitted = data.get("models", {}).get(model_sha256)
     if fitted:
-        return _calibration(fitted)
+        # A feature added after the model's fit takes retrieval's weight: the model's fit only refines
+        # what retrieval's features say.
+        own = _calibration(fitted)
+        own.weights = {**{k: v for k, v in retrieval.weights.items() if k not in own.weights}, **own.weights}
+        return own
     weights = {**retrieval.weights, **UNCALIBRATED_MODEL_PRIOR}
     return Calibration(weights=weights, bias=retrieval.bias, threshold=retrieval.threshold,
                        fitted_on=retrieval.fitted_on + " (retrieval; model prior not fitted)", n=retrieval.n)

@@ -22,6 +22,8 @@ from medcoder_desktop.core.engine.family import family_history_candidates
 from medcoder_desktop.core.engine.fit import encounter_fit
 from medcoder_desktop.core.engine.reranking import Reranker
 from medcoder_desktop.core.engine.retrieve import Candidate, candidates_for, systems_for
+from medcoder_desktop.core.engine.procedures import SYSTEM as PCS
+from medcoder_desktop.core.engine.procedures import procedure_candidates
 from medcoder_desktop.core.engine.neoplasm_table import neoplasm_table_candidates, with_table_codes
 from medcoder_desktop.core.engine.status_post import is_status_post, status_post_candidates
 from medcoder_desktop.core.engine.text import mentions
@@ -50,6 +52,7 @@ def suggest_events(
     encounter = encounter or Encounter()
     t0 = time.perf_counter()
     systems = systems_for(encounter, set(dictionary.code_sets()))
+    searched = systems - {PCS}  # ICD-10-PCS titles are not a note's words: the procedure index reads them
     fit = encounter_fit(note, encounter)
     per_mention: list[list[Candidate]] = []
     kept: list[Mention] = []
@@ -57,7 +60,7 @@ def suggest_events(
     for m in mentions(note):
         if m.family and not (m.negated or m.hypothetical):  # a relative's condition: family-history Z codes
             dropped += 1
-            if fam := family_history_candidates(dictionary, note, m, systems, fit.allows):
+            if fam := family_history_candidates(dictionary, note, m, searched, fit.allows):
                 per_mention.append(fam)
             continue
         if any(getattr(m, k) for k in DROP) or (m.uncertain and encounter.setting == "outpatient"):
@@ -65,12 +68,13 @@ def suggest_events(
             continue
         kept.append(m)
         if is_status_post(note, m):  # a past event: its status or history code, never the acute one
-            cands = status_post_candidates(dictionary, note, m, systems, fit.allows)
+            cands = status_post_candidates(dictionary, note, m, searched, fit.allows)
         else:
-            cands = with_table_codes(neoplasm_table_candidates(dictionary, note, m, systems, fit.allows),
-                                     candidates_for(dictionary, note, m, systems, fit.allows))
+            cands = with_table_codes(neoplasm_table_candidates(dictionary, note, m, searched, fit.allows),
+                                     candidates_for(dictionary, note, m, searched, fit.allows))
         if cands:
             per_mention.append(cands)
+    per_mention += procedure_candidates(dictionary, note, systems)
     if "ICD-10-CM" in systems:
         per_mention = add_combinations(dictionary, note, kept, per_mention)
         per_mention = _external_causes_with_injuries_only(per_mention)
@@ -138,7 +142,8 @@ def _features(c: Candidate, *, chosen: bool = False, rejected: bool = False, p: 
             "mentions": 0.25, "assessment": float(c.mention.section in ASSESSMENT),
             "historical": float(c.mention.historical), "uncertain": float(c.mention.uncertain),
             "billable": float(c.billable), "words": min(c.matched_words, 8) / 8,
-            "llm_chose": float(chosen), "llm_rejected": float(rejected), "compact": _compact(c)}
+            "llm_chose": float(chosen), "llm_rejected": float(rejected), "compact": _compact(c),
+            "procedure": float(c.system == PCS)}
 
 
 def _compact(c: Candidate) -> float:
@@ -244,7 +249,7 @@ def _codes_with_descendants(keys) -> set[tuple[str, str]]:
 def _reasoning(c: Candidate, agg: dict, encounter: Encounter, choices: dict) -> str:
     words = f"“{c.evidence.text}”"
     where = f" ({c.mention.section.replace('_', ' ')})" if c.mention.section not in ("", "body") else ""
-    parts = [f"The note says {words}{where}; the code reads “{c.title}”."]
+    parts = [f"The note says {words}{where}; the code reads “{c.title}”."] + ([c.why] if c.why else [])
     if agg["mentions"] > 1:
         parts.append(f"Documented {agg['mentions']} times.")
     choice = agg.get("choice")

@@ -35,6 +35,7 @@ class Candidate:
     rank: int  # 0 = the mention's best
     margin: float  # score minus the mention's next best score
     alternatives: list[str] = field(default_factory=list)  # other codes of the same mention
+    why: str = ""  # how a finder other than the search read the words (the procedure index), for the reasoning
 
 
 def systems_for(encounter: Encounter, available: set[str]) -> set[str]:
