@@ -251,19 +251,30 @@ def test_history_of_a_condition_is_its_personal_history_code(dictionary) -> None
     assert "not as a current condition" in out[0].reasoning and "C44.91" in out[0].reasoning
 
 
-def test_past_medical_history_and_case_reports_keep_the_condition(dictionary) -> None:
+def test_past_medical_history_keeps_the_condition(dictionary) -> None:
     note = VISIT.replace("She has a history of", "Past medical history of")
     s = [sugg(dictionary, note, "C44.91", "basal cell carcinoma of the skin")]
     assert history.apply(s, ctx(dictionary, note)) == s  # chronic conditions listed as past medical history
+
+
+def test_a_case_report_codes_a_past_cancer_as_history_and_a_lasting_condition_as_itself(dictionary) -> None:
     report = "A 60-year-old man with a history of basal cell carcinoma of the skin presented with cough."
     s = [sugg(dictionary, report, "C44.91", "basal cell carcinoma of the skin")]
-    assert history.apply(s, ctx(dictionary, report)) == s  # no diagnosis list: not a visit note
+    out = history.apply(s, ctx(dictionary, report))
+    assert [x.code for x in out] == ["Z85.828"] and "not as a current condition" in out[0].reasoning
+    report = "A 60-year-old man with a history of hypertension presented with cough."
+    s = [sugg(dictionary, report, "I10", "hypertension")]
+    assert history.apply(s, ctx(dictionary, report)) == s  # no personal-history code: still there
 
 
 def test_a_rule_holds_a_code_back_whatever_the_users_threshold(dictionary) -> None:
-    out = list(suggest_events(dictionary, SOAP, Encounter(setting="outpatient")))[-1].suggestions
+    note = ("CHIEF COMPLAINT\n\nCough.\n\nASSESSMENT AND PLAN\n\nCommunity acquired pneumonia with cough and fever.\n"
+            "• Medical Treatment: Start amoxicillin.\n")
+    out = list(suggest_events(dictionary, note, Encounter(setting="outpatient")))[-1].suggestions
     held = [s for s in out if s.held_back]
-    assert held and all(not s.suggested for s in held)
+    # the symptoms beside their diagnosis on the same line: confident readings, held back by the rule
+    assert {"R50.9", "R05.9"} <= {s.code for s in held} and max(s.confidence for s in held) > 0.8
+    assert all(not s.suggested for s in held) and "J18.9" in {s.code for s in out if s.suggested}
 
 
 # -- mentions are conditions ----------------------------------------------------------------------------------

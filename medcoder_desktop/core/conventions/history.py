@@ -1,11 +1,12 @@
 """History is not a current condition (guidelines I.C.21.c.4, IV.J): "history of basal cell carcinoma" is the
 personal-history code Z85.828, not C44.91, which says the cancer is there now.
 
-In an outpatient visit note with a diagnosis list (see section_iv), a shown code whose every piece of evidence
-follows "history of" / "h/o" / "hx of" (a personal history, not the
-"past medical history" heading of chronic conditions, which are current) and is not on the assessment's
-diagnosis list becomes the personal-history code (Z85-Z87, Z92) the dictionary finds for it; where there is none,
-it is not suggested. The reasoning says which.
+A shown code whose every piece of evidence follows "history of" / "h/o" / "hx of" (a personal history, not the
+"past medical history" heading of chronic conditions, which are current), and that is not on an outpatient
+assessment's diagnosis list, becomes the personal-history code (Z85-Z87, Z92) the dictionary finds for it.
+Where there is none, the condition is one that lasts ("history of hypertension"): in an outpatient visit note with a
+diagnosis list (see section_iv) that does not name it, it is not suggested; elsewhere it stays, as a chronic
+condition still present. The reasoning says which.
 """
 
 from __future__ import annotations
@@ -50,8 +51,7 @@ def personal_history_code(ctx: Context, s: Suggestion) -> tuple[str, str] | None
 
 def apply(suggestions: list[Suggestion], ctx: Context) -> list[Suggestion]:
     statements = diagnosis_statements(ctx.note)
-    if ctx.encounter.setting != "outpatient" or not statements:
-        return suggestions  # a visit note's rule (Section IV): case reports and stays record the history as coded
+    visit_list = ctx.encounter.setting == "outpatient" and bool(statements)
     have = {s.code for s in suggestions if s.suggested}
     out: list[Suggestion] = []
     converted: set[str] = set()
@@ -66,8 +66,10 @@ def apply(suggestions: list[Suggestion], ctx: Context) -> list[Suggestion]:
             converted.add(found[0])
             out.append(with_reason(s, f"Documented as history, not as a current condition: the personal-history "
                                       f"code {found[0]}, not {s.code}.", code=found[0], title=found[1]))
-        else:
+        elif visit_list:
             out.append(hold_back(ctx, s, RULE, "history: not a current condition",
                                  "Documented as history, not as a current condition: not suggested."))
+        else:  # no personal-history code for it (hypertension, asthma): a chronic condition, still there
+            out.append(s)
     # the personal-history code, found on its own below the threshold, is now this one
     return [s for s in out if not (s.code in converted and "personal-history code" not in s.reasoning)]
