@@ -297,3 +297,10 @@ def test_a_numbered_problem_list_item_lists_its_diagnosis_part() -> None:
             "2. Hypertension: continue lisinopril.\n• Medical Reasoning: doing well.\n")
     lines = [note[a:b] for a, b in section_iv.diagnosis_statements(note)]
     assert lines == ["DM2 w hyperglycemia", "Hypertension"]
+
+
+def test_the_personal_history_code_keeps_the_site(dictionary) -> None:
+    report = "A 58-year-old man with a history of colon cancer presented with fever."
+    s = [sugg(dictionary, report, "C18.9", "colon cancer")]
+    out = history.apply(s, ctx(dictionary, report))
+    assert [x.code for x in out] == ["Z85.038"]  # large intestine, not the unspecified Z85.9

@@ -109,3 +109,14 @@ def test_an_older_dictionary_gains_the_pcs_sections_when_opened(dictionary_copy:
         assert "HCUP CCS" in d.db.execute("select source from code_sets where system = 'ICD-10-PCS'").fetchone()[0]
     finally:
         d.close()
+
+
+@pytest.mark.parametrize("note", [
+    "A right ureteral stent was placed by cystoscopy.",
+    "Biopsies were taken during colonoscopy.",
+    "Colonoscopy with biopsy of a sigmoid polyp.",
+])
+def test_an_inspection_that_is_the_way_to_another_procedure_is_not_coded_apart(dictionary: Dictionary,
+                                                                              note: str) -> None:
+    assert found(dictionary, note) == {}  # PCS guideline B3.11a
+    assert found(dictionary, "Cystoscopy was normal.") == {"0TJB8ZZ": "Cystoscopy"}

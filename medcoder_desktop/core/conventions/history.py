@@ -22,6 +22,7 @@ _HISTORY_OF = re.compile(r"(?<!medical )(?<!surgical )(?<!family )(?<!social )\b
                          r"(?:(?:a|an|the|his|her|prior|previous|remote)\s+)?[^.;\n]{0,40}$", re.I)
 RULE = "history"
 PERSONAL_HISTORY = ("Z85", "Z86", "Z87", "Z92")
+CLOSE = 0.05  # search scores this close say the same words
 
 
 _LEAD = re.compile(r"(?:(?:of|the|a|an)\s+)+", re.I)
@@ -37,15 +38,19 @@ def _only_history(ctx: Context, s: Suggestion) -> bool:
 
 
 def personal_history_code(ctx: Context, s: Suggestion) -> tuple[str, str] | None:
+    """The personal-history code the dictionary finds for the words (then the title) of ``s``: the best one, or a
+    specific one within ``CLOSE`` of it before an unspecified one ("history of colon cancer": Z85.038, not Z85.9)."""
     words = " ".join(e.text for e in s.evidence[:1])
     for query in (f"personal history of {words}", f"personal history of {s.title}"):
         try:
             hits = ctx.tab.dictionary.search(query[:300], limit=10, systems={SYSTEM})
         except Exception:  # a query the search refuses finds nothing
             continue
-        for h in hits:
-            if h.billable and h.code.startswith(PERSONAL_HISTORY) and h.score >= 0.5:
-                return h.code, h.title
+        found = [h for h in hits if h.billable and h.code.startswith(PERSONAL_HISTORY) and h.score >= 0.5]
+        if found:
+            top = found[0].score
+            best = min(found, key=lambda h: (h.score < top - CLOSE, "unspecified" in h.title.lower(), -h.score))
+            return best.code, best.title
     return None
 
 

@@ -10,7 +10,9 @@ index (resources/procedure_terms.tsv) built the same way:
   a side the note does not state reads as both sides ("renal ultrasound": Bilateral Kidneys); no site, no code;
 - a named procedure ("colonoscopy", "lumbar puncture") gives its code; a paired organ's ("nephrectomy",
   "fundoscopy") by the side the sentence states, else none;
-- "laparoscopic" beside an open procedure gives the percutaneous endoscopic approach (the 5th character 4).
+- "laparoscopic" beside an open procedure gives the percutaneous endoscopic approach (the 5th character 4);
+- an inspection that is the way to another procedure ("a stent was placed by cystoscopy", "biopsies taken during
+  colonoscopy") is not coded apart from it (PCS guideline B3.11a).
 
 A procedure only planned, refused, not done or done before this stay ("colonoscopy two years ago", "history of
 appendectomy", "a CT was not performed"), in the words around it, is not coded. Only ICD-10-PCS codes the dictionary holds are proposed.
@@ -41,6 +43,11 @@ _NOT_DONE = re.compile(
     r"months?\s+(?:ago|before|earlier)|in\s+(?:19|20)\d\d|if|should)\b", re.I)
 _OTHER_TOMOGRAPHY = re.compile(r"\b(?:coherence|emission|optical)\s+(?:computed\s+)?$", re.I)
 _LAPAROSCOPIC = re.compile(r"\blaparoscop\w*", re.I)
+# An inspection named as the way another procedure was done: "placed by cystoscopy", "taken during colonoscopy".
+_AS_THE_WAY = re.compile(r"\b(?:by|via|through|during|under|using|with)\s+(?:an?\s+|the\s+)?(?:\w+\s+)?$", re.I)
+_ANOTHER_PROCEDURE = re.compile(r"\b(?:biops\w*|polypectom\w*|resect\w*|excis\w*|remov\w*|extract\w*|"
+                                r"stent\w*|plac(?:ed|ement)|insert\w*|dilat\w*|lithotri\w*|ligat\w*|"
+                                r"sclerothera\w*|cauteri\w*|drain\w*)", re.I)
 _WORD = re.compile(r"[a-z0-9]+(?:-[a-z0-9]+)*", re.I)
 _IMAGING_TITLE = re.compile(r"^(.+?) of (.+)$")
 
@@ -175,6 +182,9 @@ def _codes_for(dictionary: Dictionary, index: ProcedureIndex, term: Term, text: 
         codes, side = [term.target], ""
     out = []
     for code in codes:
+        if code[2:3] == "J" and code[:1] == "0" and (
+                _AS_THE_WAY.search(text[:m.start()]) or _ANOTHER_PROCEDURE.search(text[m.end():])):
+            continue  # an inspection that is the way to another procedure (B3.11a)
         why = f"Procedure index: “{said}”{side}"
         if code[:1] == "0" and code[4:5] == "0" and _LAPAROSCOPIC.search(text):
             scoped = code[:4] + "4" + code[5:]
