@@ -70,7 +70,9 @@ def audit(service, path: Path, setting: str | None, limit: int | None) -> dict:
     start = time.perf_counter()
     try:
         for item in read_gold(path, limit=limit):
-            encounter = Encounter(setting=item.setting or setting or "outpatient")
+            # as `medcoder eval` codes it: the gold's setting, else a stay the note tells of, else outpatient
+            encounter = Encounter(setting=service.setting_of(item.text, item.setting or setting).setting)
+            c["inpatient"] += encounter.setting == "inpatient"
             suggestions = service.suggest(item.text, encounter).suggestions
             for _, why in recording.last:
                 removed[_rule_of(why)] += 1
@@ -131,7 +133,7 @@ def main() -> int:
         r = audit(service, path, setting, args.limit)
         c = r["counts"]
         share = c["not_a_wording"] / c["evidence_spans"] if c["evidence_spans"] else 0.0
-        lines.append(f"| {name} ({c['notes']}) | {setting or 'as the gold says (outpatient)'} | {c['shown']} | "
+        lines.append(f"| {name} ({c['notes']}) | {setting or 'none given: ' + str(c['inpatient']) + ' read as stays, the rest outpatient'} | {c['shown']} | "
                      f"{c['non_billable']} | {c['excludes1_pairs']} | {c['ancestor_pairs']} | "
                      f"{c['unspecified_sibling_pairs']} | {c['evidence_spans']} | {c['not_a_wording']} "
                      f"({share:.0%}) |")

@@ -304,3 +304,21 @@ def test_the_personal_history_code_keeps_the_site(dictionary) -> None:
     s = [sugg(dictionary, report, "C18.9", "colon cancer")]
     out = history.apply(s, ctx(dictionary, report))
     assert [x.code for x in out] == ["Z85.038"]  # large intestine, not the unspecified Z85.9
+
+
+@pytest.mark.parametrize(("note", "absent"), [
+    ("Arterial blood gas showed pH 7.21 and pCO2 60.", "R14.3"),  # a test, not flatulence
+    ("Venous gas: pH 7.31.", "R14.3"),
+    ("C-reactive protein 12 mg/dl and ferritin 300.", "R79.82"),  # a result not called abnormal
+])
+def test_a_test_or_its_value_is_not_a_finding(dictionary, note: str, absent: str) -> None:
+    out = list(suggest_events(dictionary, note, Encounter(setting="inpatient")))[-1].suggestions
+    assert absent not in {s.code for s in out}
+
+
+def test_a_result_called_abnormal_once_is_supported_by_its_other_mentions(dictionary) -> None:
+    note = ("Labs: C-reactive protein 180 mg/l.\nHe had abdominal gas and bloating.\n"
+            "Assessment: Elevated C-reactive protein, likely from the pneumonia.")
+    out = {s.code: s for s in list(suggest_events(dictionary, note, Encounter(setting="inpatient")))[-1].suggestions}
+    assert "R14.3" in out  # gas that is not a blood gas is still gas
+    assert "R79.82" in out and len(out["R79.82"].evidence) == 2

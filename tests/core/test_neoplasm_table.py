@@ -58,3 +58,24 @@ def test_a_morphology_with_its_site_gets_the_site_code(dictionary: Dictionary, n
 def test_a_morphology_without_a_site_gets_no_table_code(dictionary: Dictionary) -> None:
     found = codes(dictionary, "No residual adenoma on MRI follow-up.")
     assert not {c for c in found if c.startswith(("D1", "D2", "D3"))}
+
+
+@pytest.mark.parametrize(("note", "code"), [
+    ("Colonoscopy found an adenocarcinoma of the sigmoid colon.", "C18.7"),
+    ("CT showed multiple liver metastases.", "C78.7"),  # "metastases" is read by a synonym, still a morphology
+])
+def test_a_table_reading_that_says_the_whole_title_is_shown(dictionary: Dictionary, note: str, code: str) -> None:
+    done = list(suggest_events(dictionary, note, Encounter(setting="inpatient")))[-1].suggestions
+    shown = {s.code: s for s in done if s.suggested}
+    assert code in shown  # the morphology says the neoplasm and its behavior; the note, the site
+    assert not {"C79.9", "C80.1", "D49.9"} & set(shown)  # no unspecified-site code beside it
+
+
+def test_an_unspecified_site_code_gives_way_to_the_sited_neoplasm(dictionary: Dictionary) -> None:
+    note = ("Colonoscopy found an adenocarcinoma of the sigmoid colon. "
+            "The tumor located in the junction of the sigmoid and the descending colon was resected.")
+    done = list(suggest_events(dictionary, note, Encounter(setting="inpatient")))[-1].suggestions
+    held = {s.code: s for s in done if s.held_back}
+    assert "C18.7" in {s.code for s in done if s.suggested}
+    if "D49.9" in {s.code for s in done}:  # found from "the tumor located in ...": held back, saying why
+        assert "D49.9" in held and "C18.7" in held["D49.9"].reasoning

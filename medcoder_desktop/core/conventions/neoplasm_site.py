@@ -3,7 +3,9 @@ name no site, and the unspecified-site codes (C80.1, D49.9 ...) they would give 
 where the note names the site elsewhere, as notes about a neoplasm do.
 
 An unspecified-site neoplasm code whose every piece of evidence is such a generic word is held back, with the
-reasoning that says why; words that state the site is unknown ("unknown primary", "disseminated") keep it.
+reasoning that says why; words that state the site is unknown ("unknown primary", "disseminated") keep it. So is one
+shown beside a neoplasm coded by its site: "the tumor" of a note about an adenocarcinoma of the colon is that
+adenocarcinoma, which its own code says.
 """
 
 from __future__ import annotations
@@ -21,17 +23,31 @@ _GENERIC = re.compile(
     r"metastas[ie]s|metastatic|growths?|lesions?)(?:\s+(?:of|in))?", re.I)
 
 
+_SITE_UNKNOWN = re.compile(r"\b(?:unknown|occult|undetermined|disseminated|widespread|multiple sites)\b", re.I)
+
+
 def only_generic(text: str) -> bool:
     return bool(_GENERIC.fullmatch(text.strip(" .,;:()")))
 
 
+def _neoplasm_with_site(s: Suggestion) -> bool:
+    return is_cm(s) and s.suggested and s.code not in UNSPECIFIED_SITE and (
+        s.code[:1] == "C" or (s.code[:1] == "D" and s.code[1:3].isdigit() and int(s.code[1:3]) <= 49))
+
+
 def apply(suggestions: list[Suggestion], ctx: Context) -> list[Suggestion]:
     out: list[Suggestion] = []
+    sited = next((s for s in suggestions if _neoplasm_with_site(s)), None)
     for s in suggestions:
-        if (is_cm(s) and s.suggested and s.code in UNSPECIFIED_SITE and s.evidence
-                and all(only_generic(e.text) for e in s.evidence)):
+        if not (is_cm(s) and s.suggested and s.code in UNSPECIFIED_SITE and s.evidence):
+            out.append(s)
+        elif all(only_generic(e.text) for e in s.evidence):
             out.append(hold_back(ctx, s, RULE, "neoplasm: no site said", "A neoplasm is coded by its site (Neoplasm "
                                  "Table), and these words name none: not suggested."))
+        elif sited is not None and not _SITE_UNKNOWN.search(" ".join(e.text for e in s.evidence)):
+            out.append(hold_back(ctx, s, RULE, "neoplasm: coded by its site",
+                                 f"The note's neoplasm is coded by its site ({sited.code}): its unspecified-site code "
+                                 f"is not suggested beside it."))
         else:
             out.append(s)
     return out

@@ -162,6 +162,12 @@ def neoplasm_table_candidates(dictionary: Dictionary, note: str, mention: Mentio
     # the words as written: "mass" read as "neoplasm", "carcinoma" as "malignant neoplasm" are not what was said
     said = [(s, morph[engine.ix.stems[s.written]]) for s in slots
             if s.written is not None and engine.ix.stems[s.written] in morph]
+    if not said:  # a word a synonym reads as other words ("metastases": secondary malignant neoplasm)
+        for w in re.finditer(r"[A-Za-z]+", mention.text):
+            if (b := morph.get(stem(w.group(0).lower()))) is not None:
+                at = [s for s in slots if s.start <= w.start() and w.end() <= s.end]
+                if at:
+                    said.append((at[0], b))
     if not said:
         return []
     neoplasm, table_words = _table_stems(dictionary)
@@ -193,8 +199,9 @@ def neoplasm_table_candidates(dictionary: Dictionary, note: str, mention: Mentio
                 continue
             start = mention.start + min(s.start for s in [morph_slot, *hit])
             end = mention.start + max(s.end for s in [morph_slot, *hit])
+            d = max(r.d, _title_said(title, note[start:end], b))
             out.append(Candidate(
-                code=code, system=system, title=title, billable=True, score=r.score, q=r.q, d=r.d,
+                code=code, system=system, title=title, billable=True, score=max(r.score, r.q ** 0.5 * d), q=r.q, d=d,
                 mention=mention, evidence=Evidence(start=start, end=end, text=note[start:end]),
                 matched_words=len(hit) + 1, rank=0, margin=r.score,
             ))
@@ -202,6 +209,25 @@ def neoplasm_table_candidates(dictionary: Dictionary, note: str, mention: Mentio
         if out:
             break
     return out
+
+
+# What a morphology word says of a code's title: the neoplasm and its behavior ("adenocarcinoma": malignant
+# primary neoplasm), beside the site the note names.
+_BEHAVIOR_WORDS = {
+    "primary": "malignant neoplasm primary", "secondary": "secondary malignant neoplasm",
+    "in_situ": "carcinoma in situ neoplasm", "benign": "benign neoplasm",
+    "uncertain": "neoplasm of uncertain behavior", "unspecified": "neoplasm of unspecified behavior",
+}
+
+
+def _title_said(title: str, said: str, behavior: str) -> float:
+    """The share of the code title's words that the note's words (the site) and the morphology (the neoplasm and
+    its behavior) say: "adenocarcinoma of the sigmoid colon" says all of "Malignant neoplasm of sigmoid colon"."""
+    from medcoder_desktop.core.dictionary.textnorm import STOPWORDS
+
+    wanted = {stem(w) for w in words(title)} - {stem(w) for w in STOPWORDS}
+    known = {stem(w) for w in words(said)} | {stem(w) for w in words(_BEHAVIOR_WORDS[behavior])}
+    return len(wanted & known) / len(wanted) if wanted else 0.0
 
 
 def with_table_codes(table: list[Candidate], found: list[Candidate]) -> list[Candidate]:

@@ -21,7 +21,7 @@ from medcoder_desktop.core.engine.combination import add_combinations
 from medcoder_desktop.core.engine.family import family_history_candidates
 from medcoder_desktop.core.engine.fit import encounter_fit
 from medcoder_desktop.core.engine.reranking import Reranker
-from medcoder_desktop.core.engine.retrieve import Candidate, candidates_for, systems_for
+from medcoder_desktop.core.engine.retrieve import Candidate, candidates_for, results_called_abnormal, systems_for
 from medcoder_desktop.core.engine.procedures import SYSTEM as PCS
 from medcoder_desktop.core.engine.procedures import procedure_candidates
 from medcoder_desktop.core.engine.neoplasm_table import neoplasm_table_candidates, with_table_codes
@@ -74,6 +74,7 @@ def suggest_events(
                                      candidates_for(dictionary, note, m, searched, fit.allows))
         if cands:
             per_mention.append(cands)
+    per_mention = results_called_abnormal(per_mention)
     per_mention += procedure_candidates(dictionary, note, systems)
     if "ICD-10-CM" in systems:
         per_mention = add_combinations(dictionary, note, kept, per_mention)

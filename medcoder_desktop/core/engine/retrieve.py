@@ -148,6 +148,41 @@ def _states_encounter(note: str, mention: Mention, c: "Candidate") -> bool:
     return bool(_ENCOUNTER_SAID.search(note[max(0, mention.start - 40):mention.end])) or mention.section == "chief_complaint"
 
 
+# Codes of an abnormal result ("Elevated C-reactive protein (CRP)", "Abnormal results of liver function studies"):
+# a test named with its value or alone is not one; the note must call it abnormal (guidelines III.B, IV.K: a
+# finding is coded when the provider says it is abnormal).
+_FINDING_TITLE = re.compile(r"^(?:elevated|abnormal|increased|decreased|raised|low|high|positive|nonspecific "
+                            r"(?:abnormal|elevation|low)|other abnormal)\b", re.I)
+
+
+def _is_result_code(c: "Candidate") -> bool:
+    """A code of an abnormal test result (R70-R94: blood, urine, body fluids, imaging, function studies) whose
+    title says so; "weight loss" or "leukopenia" are conditions in their own words."""
+    return (c.system == "ICD-10-CM" and c.code[:1] == "R" and "70" <= c.code[1:3] <= "94"
+            and bool(_FINDING_TITLE.match(c.title)))
+_ABNORMAL_SAID = re.compile(r"\b(?:elevat\w*|abnormal\w*|increas\w*|decreas\w*|raised|rais|rising|high|higher|"
+                            r"low|lower|reduced|positive|altered|deranged|above|below|hyper\w+|hypo\w+|"
+                            r"out of range)\b|↑|↓", re.I)
+# Test names whose words also name a condition ("blood gas" is not flatulence).
+_TEST_NAME = re.compile(r"\b(?:(?:arterial|venous|capillary|blood)\s+(?:blood\s+)?gas(?:es)?|gas(?:es)?\s+analys[ie]s|"
+                        r"gasometr\w*)\b", re.I)
+
+
+def results_called_abnormal(per_mention: list[list["Candidate"]]) -> list[list["Candidate"]]:
+    """The candidates, less the codes of an abnormal result that no mention of theirs calls abnormal: "alkaline
+    phosphatase was elevated" supports R74.8, and then so does "alkaline phosphatase" elsewhere; a "C-reactive
+    protein 12 mg/dl" alone supports no "Elevated C-reactive protein"."""
+    called = {c.code for cands in per_mention for c in cands if _is_result_code(c) and _ABNORMAL_SAID.search(c.mention.text)}
+    kept = [[c for c in cands if not _is_result_code(c) or c.code in called] for cands in per_mention]
+    return [c for c in kept if c]
+
+
+def _in_test_name(note: str, span: Evidence) -> bool:
+    lo = max(0, span.start - 30)
+    return any(m.start() + lo <= span.start and span.end <= m.end() + lo
+               for m in _TEST_NAME.finditer(note[lo:span.end + 20]))
+
+
 def strict_search(dictionary: Dictionary, text: str, limit: int, systems: set[str],
                   must: str = "") -> list[tuple[str, str, bool, float]]:
     """(code, title, billable, score) for ``text`` read as a note's words are (close misspellings only: no
@@ -206,6 +241,7 @@ def candidates_for(dictionary: Dictionary, note: str, mention: Mention, systems:
         if not rival:
             covered.append(ids)
     out = [c for c in out if not _ENCOUNTER_CODE.match(c.title) or _states_encounter(note, mention, c)]
+    out = [c for c in out if not _in_test_name(note, c.evidence)]
     best = [c for c in out if c.rank != 99]
     for c in best:
         c.alternatives = [o.code for o in out if o is not c][:4]
