@@ -45,7 +45,8 @@ WORDS = {
     "Coord": "Coordination", "Prob": "Problem", "Electr": "Electrical",
 }
 PHRASES = [(re.compile(r"\bL Osm\b"), "Low Osmolar"), (re.compile(r"\bH Osm\b"), "High Osmolar"),
-           (re.compile(r"\bOsm\b"), "Osmolar"), (re.compile(r"\bCT Scan\b"), "Computerized Tomography (CT Scan)")]
+           (re.compile(r"\bOsm\b"), "Osmolar"), (re.compile(r"\bVia Opening\b"), "Via Natural or Artificial Opening"),
+           (re.compile(r"\bUp GI\b"), "Upper GI"), (re.compile(r"\bLow GI\b"), "Lower GI"), (re.compile(r"\bCT Scan\b"), "Computerized Tomography (CT Scan)")]
 _WORD = re.compile(r"[A-Za-z]+")
 
 

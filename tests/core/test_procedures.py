@@ -120,3 +120,17 @@ def test_an_inspection_that_is_the_way_to_another_procedure_is_not_coded_apart(d
                                                                               note: str) -> None:
     assert found(dictionary, note) == {}  # PCS guideline B3.11a
     assert found(dictionary, "Cystoscopy was normal.") == {"0TJB8ZZ": "Cystoscopy"}
+
+
+def test_a_dictionary_reloads_the_pcs_sections_the_product_ships(dictionary_copy: Path) -> None:
+    import sqlite3
+
+    with sqlite3.connect(dictionary_copy) as conn:  # as a dictionary that holds an older file's titles
+        conn.execute("update codes set title = 'old title' where system = 'ICD-10-PCS' and code = 'BW40ZZZ'")
+        conn.execute("update meta set value = 'older' where key = 'pcs_sections.sha256'")
+    d = Dictionary(dictionary_copy)
+    try:
+        assert d.show("BW40ZZZ").title == "Ultrasonography of Abdomen"
+        assert d.show("0DTJ4ZZ").system == "ICD-10-PCS"  # the Medical and Surgical section is untouched
+    finally:
+        d.close()

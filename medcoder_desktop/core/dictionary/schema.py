@@ -125,9 +125,19 @@ def pcs_section_rows():
             yield code, title
 
 
-def m004_pcs_sections(db: sqlite_utils.Database) -> None:
-    """ICD-10-PCS beyond the Medical and Surgical section: the imaging, measurement, obstetric ... codes that a
-    stay's procedures most often are."""
+def pcs_sections_digest() -> str:
+    """SHA-256 of the bundled ICD-10-PCS sections file ("" when absent): a dictionary holding another reloads it."""
+    import hashlib
+
+    from medcoder_desktop.paths import resource
+
+    path = resource("icd10pcs_sections.tsv.gz")
+    return hashlib.sha256(path.read_bytes()).hexdigest() if path.is_file() else ""
+
+
+def load_pcs_sections(db: sqlite_utils.Database) -> None:
+    """(Re)load the bundled ICD-10-PCS sections into ``codes`` and record which file they came from."""
+    db.execute("delete from codes where system = 'ICD-10-PCS' and source = ?", [PCS_SECTIONS_SOURCE])
     db.conn.executemany(
         "insert or ignore into codes (system, code, title, billable, level, parent, version, source, seq) "
         "values ('ICD-10-PCS', ?, ?, 1, 'code', '', '2019', ?, ?)",
@@ -135,6 +145,14 @@ def m004_pcs_sections(db: sqlite_utils.Database) -> None:
     n = db.execute("select count(*) from codes where system = 'ICD-10-PCS'").fetchone()[0]
     db.execute("update code_sets set codes = ?, source = source || ? where system = 'ICD-10-PCS' "
                "and source not like '%HCUP CCS%'", [n, PCS_SECTIONS_NOTE])
+    db.execute("update code_sets set codes = ? where system = 'ICD-10-PCS'", [n])
+    db.execute("insert or replace into meta (key, value) values ('pcs_sections.sha256', ?)", [pcs_sections_digest()])
+
+
+def m004_pcs_sections(db: sqlite_utils.Database) -> None:
+    """ICD-10-PCS beyond the Medical and Surgical section: the imaging, measurement, obstetric ... codes that a
+    stay's procedures most often are."""
+    load_pcs_sections(db)
 
 
 MIGRATIONS = [m001_initial, m002_icd10cm_years, m003_bundled_index, m004_pcs_sections]

@@ -8,7 +8,8 @@ from pathlib import Path
 
 import sqlite_utils
 
-from medcoder_desktop.core.dictionary.schema import MIGRATIONS, bundled_index_digest, load_bundled_index
+from medcoder_desktop.core.dictionary.schema import (MIGRATIONS, bundled_index_digest, load_bundled_index,
+                                                   load_pcs_sections, pcs_sections_digest)
 from medcoder_desktop.core.migrations import applied, migrate
 from medcoder_desktop.core.codes import typed_code, undotted
 from medcoder_desktop.core.models import CodeDetail, CodeSetStats
@@ -51,7 +52,9 @@ class DictionaryStore:
             raise DictionaryMissingError(
                 f"The dictionary at {path} was made by another version. Run: medcoder codes build --force"
             )
-        if len(done) < len(names) or self.meta().get("bundled_index.sha256") != bundled_index_digest():
+        meta = self.meta()
+        if (len(done) < len(names) or meta.get("bundled_index.sha256") != bundled_index_digest()
+                or meta.get("pcs_sections.sha256") != pcs_sections_digest()):
             self._upgrade()
 
     def _upgrade(self) -> None:
@@ -63,6 +66,10 @@ class DictionaryStore:
             if self.meta().get("bundled_index.sha256") != bundled_index_digest():
                 with self.db.conn:
                     load_bundled_index(self.db)
+                    self.db.execute("delete from search_index")
+            if self.meta().get("pcs_sections.sha256") != pcs_sections_digest():
+                with self.db.conn:
+                    load_pcs_sections(self.db)
                     self.db.execute("delete from search_index")
         except sqlite3.OperationalError:
             pass
