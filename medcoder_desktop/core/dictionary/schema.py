@@ -61,31 +61,40 @@ def m002_icd10cm_years(db: sqlite_utils.Database) -> None:
 BUNDLED_INDEX_SOURCE = "icd10cm-index-bundled"
 
 
-def bundled_index_rows():
-    """(term, code) of the Alphabetic Index the product bundles (resources/icd10cm_index.tsv.gz; see its README)."""
+def _bundled_pairs(name: str):
+    """The two columns of each line of a bundled resources/*.tsv.gz file (lines starting with # are comments)."""
     import gzip
 
     from medcoder_desktop.paths import resource
 
-    path = resource("icd10cm_index.tsv.gz")
+    path = resource(name)
     if not path.is_file():
         return
     with gzip.open(path, "rt", encoding="utf-8") as fh:
         for line in fh:
             if line.startswith("#") or "\t" not in line:
                 continue
-            term, code = line.rstrip("\n").split("\t", 1)
-            yield term, code
+            first, second = line.rstrip("\n").split("\t", 1)
+            yield first, second
 
 
-def bundled_index_digest() -> str:
-    """SHA-256 of the bundled Index file ("" when absent): a dictionary holding another one reloads it."""
+def _bundled_digest(name: str) -> str:
+    """SHA-256 of a bundled resources file ("" when absent): a dictionary that loaded another one reloads it."""
     import hashlib
 
     from medcoder_desktop.paths import resource
 
-    path = resource("icd10cm_index.tsv.gz")
+    path = resource(name)
     return hashlib.sha256(path.read_bytes()).hexdigest() if path.is_file() else ""
+
+
+def bundled_index_rows():
+    """(term, code) of the Alphabetic Index the product bundles (resources/icd10cm_index.tsv.gz; see its README)."""
+    return _bundled_pairs("icd10cm_index.tsv.gz")
+
+
+def bundled_index_digest() -> str:
+    return _bundled_digest("icd10cm_index.tsv.gz")
 
 
 def load_bundled_index(db: sqlite_utils.Database) -> None:
@@ -110,29 +119,11 @@ PCS_SECTIONS_NOTE = "; the other sections (imaging, measurement, obstetrics ...)
 def pcs_section_rows():
     """(code, title) of the ICD-10-PCS codes outside the Medical and Surgical section that the product bundles
     (resources/icd10pcs_sections.tsv.gz; see its README)."""
-    import gzip
-
-    from medcoder_desktop.paths import resource
-
-    path = resource("icd10pcs_sections.tsv.gz")
-    if not path.is_file():
-        return
-    with gzip.open(path, "rt", encoding="utf-8") as fh:
-        for line in fh:
-            if line.startswith("#") or "\t" not in line:
-                continue
-            code, title = line.rstrip("\n").split("\t", 1)
-            yield code, title
+    return _bundled_pairs("icd10pcs_sections.tsv.gz")
 
 
 def pcs_sections_digest() -> str:
-    """SHA-256 of the bundled ICD-10-PCS sections file ("" when absent): a dictionary holding another reloads it."""
-    import hashlib
-
-    from medcoder_desktop.paths import resource
-
-    path = resource("icd10pcs_sections.tsv.gz")
-    return hashlib.sha256(path.read_bytes()).hexdigest() if path.is_file() else ""
+    return _bundled_digest("icd10pcs_sections.tsv.gz")
 
 
 def load_pcs_sections(db: sqlite_utils.Database) -> None:
