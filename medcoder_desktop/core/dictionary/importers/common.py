@@ -147,9 +147,26 @@ def write_import(
                     "import). Try again when it has finished. Nothing was changed."
                 ) from exc
             raise
-    finally:
+    except BaseException:
+        db.conn.close()
+        _roll_back_hot_journal(db_path)
+        raise
+    else:
         db.conn.close()
     return counts
+
+
+def _roll_back_hot_journal(db_path: Path) -> None:
+    """After a failed write (a full disk), SQLite may leave the rollback journal for the next reader to apply;
+    apply it now, so that the file is byte for byte what it was before the import."""
+    try:
+        again = sqlite3.connect(db_path, timeout=2)
+        try:
+            again.execute("select count(*) from sqlite_master").fetchone()
+        finally:
+            again.close()
+    except sqlite3.Error:
+        pass  # the next reader applies it
 
 
 def replace_codes(db: sqlite_utils.Database, system: str, rows: list[tuple], notes: list[tuple],
