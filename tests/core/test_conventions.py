@@ -8,8 +8,10 @@ from pathlib import Path
 import pytest
 
 from medcoder_desktop.core.conventions import (Context, Tabular, apply_conventions, billable, companions, encounter,
-                                               excludes1, history, laterality, one_per_condition, section_iv)
+                                               excludes1, history, laterality, one_per_condition, section_iv,
+                                               stay_symptoms)
 from medcoder_desktop.core.conventions.tabular import parse_refs
+from medcoder_desktop.paths import resource
 from medcoder_desktop.core.dictionary import Dictionary
 from medcoder_desktop.core.engine.pipeline import suggest_events
 from medcoder_desktop.core.models import Encounter, Evidence, Suggestion
@@ -322,3 +324,16 @@ def test_a_result_called_abnormal_once_is_supported_by_its_other_mentions(dictio
     out = {s.code: s for s in list(suggest_events(dictionary, note, Encounter(setting="inpatient")))[-1].suggestions}
     assert "R14.3" in out  # gas that is not a blood gas is still gas
     assert "R79.82" in out and len(out["R79.82"].evidence) == 2
+
+
+def test_a_stay_with_a_diagnosis_list_holds_its_symptoms_back(dictionary) -> None:
+    note = resource("samples", "inpatient_discharge.txt").read_text(encoding="utf-8")
+    out = {s.code: s for s in list(suggest_events(dictionary, note, Encounter(setting="inpatient")))[-1].suggestions}
+    shown = {c for c, s in out.items() if s.suggested}
+    assert {"N17.9", "E87.6"} <= shown  # established diagnoses of the list
+    for code in ("R06.01", "R06.02"):  # orthopnea, shortness of breath: the heart failure's
+        assert code not in shown and out[code].held_back == stay_symptoms.RULE
+        assert "I.B.5" in out[code].reasoning
+    report = "A 60-year-old man was admitted with fever and cough. Chest X-ray showed an infiltrate."
+    out = list(suggest_events(dictionary, report, Encounter(setting="inpatient")))[-1].suggestions
+    assert not any(s.held_back == stay_symptoms.RULE for s in out)  # no list: nothing says what accounts for them

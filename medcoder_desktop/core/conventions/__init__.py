@@ -10,14 +10,15 @@ companions are proposed for what remains.
 from __future__ import annotations
 
 from medcoder_desktop.core.conventions import (billable, companions, encounter, excludes1, history, laterality,
-                                               neoplasm_site, one_per_condition, section_iv, trimester)
+                                               neoplasm_site, one_per_condition, section_iv, stay_symptoms,
+                                               trimester)
 from medcoder_desktop.core.conventions.context import Context
 from medcoder_desktop.core.conventions.tabular import Tabular
 from medcoder_desktop.core.dictionary import Dictionary
 from medcoder_desktop.core.models import Encounter, Suggestion
 
-RULES = (billable, laterality, trimester, encounter, section_iv, history, neoplasm_site, one_per_condition, excludes1,
-         companions)
+RULES = (billable, laterality, trimester, encounter, section_iv, stay_symptoms, history, neoplasm_site,
+         one_per_condition, excludes1, companions)
 
 
 def apply_conventions(dictionary: Dictionary, suggestions: list[Suggestion], note: str, encounter_: Encounter,
