@@ -39,6 +39,8 @@ def found(dictionary: Dictionary, note: str) -> dict[str, str]:
     ("Fundoscopy of the right eye showed papilledema.", "08J0XZZ", "Fundoscopy"),
     ("A left nephrectomy was performed.", "0TT10ZZ", "nephrectomy"),
     ("A laparoscopic right nephrectomy was performed.", "0TT04ZZ", "nephrectomy"),  # approach 4, not open
+    # the side is read beside the procedure's words, not anywhere in the sentence
+    ("A left nephrectomy was performed and the right kidney was normal at follow-up.", "0TT10ZZ", "nephrectomy"),
 ])
 def test_a_procedure_is_read_with_its_site_side_and_approach(dictionary: Dictionary, note: str, code: str,
                                                             words: str) -> None:

@@ -34,6 +34,7 @@ SYSTEM = "ICD-10-PCS"
 SIDE_WORDS = {"right": "right", "left": "left", "bilateral": "bilateral"}
 WINDOW_BEFORE = 4  # words before an imaging word that may name its site ("abdominal and pelvic CT")
 WINDOW_AFTER = 6  # words after it, when they start with "of" ("X-ray of the chest and abdomen")
+SIDE_SCOPE = 4  # words on each side of a named procedure that may state its side
 SCOPE_BEFORE, SCOPE_AFTER = 6, 5  # words around a procedure's words read for "not done", "planned", "previous"
 # A procedure only planned, refused, not done, or done before this stay.
 _NOT_DONE = re.compile(
@@ -169,7 +170,8 @@ def _codes_for(dictionary: Dictionary, index: ProcedureIndex, term: Term, text: 
         if _OTHER_TOMOGRAPHY.search(text[:m.start()]):
             return []  # optical coherence / positron emission tomography: not a CT
         return _imaging(index, term, text, m)
-    sides = _sides(text)
+    near = " ".join(text[:m.start()].split()[-SIDE_SCOPE:] + text[m.end():].split()[:SIDE_SCOPE])
+    sides = _sides(near)  # "left nephrectomy; the right kidney was normal": the left one
     if term.right or term.left or term.both:
         if "bilateral" in sides:
             codes = [term.both] if term.both else [c for c in (term.right, term.left) if c]
