@@ -121,6 +121,10 @@ def cmd_eval(args: argparse.Namespace) -> int:
         print(f"{result.n} items, mode {result.mode}")
         print(f"  top-1 {result.top1:.3f}   recall@5 {result.recall_at_5:.3f}   recall@10 {result.recall_at_10:.3f}")
         print(f"  micro P/R/F1 {result.micro.precision:.3f} / {result.micro.recall:.3f} / {result.micro.f1:.3f}")
+        if result.gold_incomplete and result.micro_active:
+            a = result.micro_active
+            print(f"  {result.gold_incomplete} gold codes are no complete code of the active code sets; letting a "
+                  f"shown code beneath each meet it: {a.precision:.3f} / {a.recall:.3f} / {a.f1:.3f}")
         print(f"  {result.seconds_per_item * 1000:.1f} ms an item; {result.invalid_codes} invalid codes, "
               f"{result.non_billable} non-billable shown")
         if report:

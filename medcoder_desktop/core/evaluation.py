@@ -70,6 +70,11 @@ class EvalResult(BaseModel):
     recall_at_10: float
     invalid_codes: int
     non_billable: int = 0  # shown suggestions that are headers, not billable codes (should be 0)
+    # Gold codes that are no complete code of the active code sets: a category since split into subcodes
+    # (R51 -> R51.9 in FY2021), a code written without its 7th character, a PCS code cut to its first characters.
+    # No shown code can equal them; ``micro_active`` lets one shown code beneath each meet it (``micro`` does not).
+    gold_incomplete: int = 0
+    micro_active: PRF | None = None
     seconds_per_item: float
     mode: str
     # source -> n, top1, top5, precision, recall, f1
@@ -90,6 +95,18 @@ def prf(tp: int, fp: int, fn: int) -> PRF:
     r = tp / (tp + fn) if tp + fn else 0.0
     f = 2 * p * r / (p + r) if p + r else 0.0
     return PRF(precision=round(p, 4), recall=round(r, 4), f1=round(f, 4))
+
+
+def met_beneath(gold: set[str], extra: set[str]) -> dict[str, str]:
+    """Pair each incomplete gold code with one shown code beneath it (undotted codes; each shown code once)."""
+    pairs: dict[str, str] = {}
+    free = sorted(extra)
+    for g in sorted(gold, key=lambda c: (-len(c), c)):  # the longest (most specific) gold codes choose first
+        hit = next((c for c in free if c.startswith(g) and c != g), None)
+        if hit:
+            pairs[g] = hit
+            free.remove(hit)
+    return pairs
 
 
 def category(code: str) -> str:
@@ -151,6 +168,7 @@ def evaluate(
         is_billable: whether a valid code is billable (shown codes that are not are counted ``non_billable``).
     """
     tp = fp = fn = ctp = cfp = cfn = 0
+    below = gold_incomplete = 0  # gold codes met by a shown code beneath them, for micro_active
     top1 = r5 = r10 = invalid = non_billable = 0
     by_source: dict[str, Counter[str]] = defaultdict(Counter)
     scored: list[tuple[float, bool]] = []
@@ -175,6 +193,9 @@ def evaluate(
         fp += len(shown - gold)
         fn += len(gold - shown)
         misses.update(gold - shown)
+        incomplete = {g for g in gold if not (is_valid(g) and is_billable(g))}
+        gold_incomplete += len(incomplete)
+        below += len(met_beneath(incomplete - shown, shown - gold))
         false_pos.update(shown - gold)
         gcat, scat = {category(c) for c in gold}, {category(c) for c in shown}
         ctp += len(scat & gcat)
@@ -196,6 +217,8 @@ def evaluate(
     return EvalResult(
         n=n,
         micro=prf(tp, fp, fn),
+        gold_incomplete=gold_incomplete,
+        micro_active=prf(tp + below, fp - below, fn - below),
         category_micro=prf(ctp, cfp, cfn),
         top1=round(top1 / n, 4) if n else 0.0,
         recall_at_5=round(r5 / n, 4) if n else 0.0,

@@ -122,6 +122,9 @@ def _scores_table(r: EvalResult) -> str:
         ["items", r.n],
         ["micro precision", r.micro.precision], ["micro recall", r.micro.recall], ["micro F1", r.micro.f1],
         ["category (3-character) micro F1", r.category_micro.f1],
+        ["gold codes that are no complete code of the active code sets", r.gold_incomplete],
+        *([["micro F1, such a gold code met by one shown code beneath it", r.micro_active.f1]]
+          if r.gold_incomplete and r.micro_active else []),
         ["top-1", r.top1], ["recall at 5", r.recall_at_5], ["recall at 10", r.recall_at_10],
         ["invalid codes", r.invalid_codes],
         ["non-billable codes shown", r.non_billable],

@@ -132,3 +132,25 @@ def test_non_billable_shown_codes_are_counted() -> None:
                       lambda c: True, "retrieval-only", is_billable=lambda c: c not in {"E11", "I25.1"})
     assert result.non_billable == 1  # E11 shown; I25.1 ranked but not shown
     assert result.model_dump()["non_billable"] == 1
+
+
+def test_a_gold_code_no_longer_complete_is_met_beneath_it_only_in_micro_active() -> None:
+    # R51 (a code before FY2021, a category now), BW20 (a PCS code cut to 4 characters), W19.XXX (no 7th character)
+    items = [item("1", ["R51", "BW20", "I10"], "note"), item("2", ["W19.XXX", "E11.9"], "note")]
+    shown = {"1": ["R51.9", "BW20ZZZ", "BW28ZZZ", "I10"], "2": ["W19.XXXA", "E11.65"]}
+    complete = {"R519", "BW20ZZZ", "BW28ZZZ", "I10", "W19XXXA", "E119", "E1165"}
+    result = evaluate(items, lambda it: [(c, 0.9) for c in shown[it.id]], lambda it, r: shown[it.id],
+                      lambda c: c.replace(".", "") in complete | {"R51"}, "retrieval-only",
+                      is_billable=lambda c: c.replace(".", "") in complete)
+    assert result.gold_incomplete == 3
+    assert (result.micro.precision, result.micro.recall) == (round(1 / 6, 4), 0.2)  # only I10 equals
+    # R51 <- R51.9, BW20 <- BW20ZZZ, W19.XXX <- W19.XXXA; BW28ZZZ (not beneath BW20) and E11.65 stay wrong
+    assert (result.micro_active.precision, result.micro_active.recall) == (round(4 / 6, 4), 0.8)
+    assert result.micro_active.f1 > result.micro.f1
+
+
+def test_one_shown_code_meets_one_incomplete_gold_code() -> None:
+    items = [item("1", ["R51", "R51.0"], "note")]  # R51.0 is complete and gold; R51 needs another code beneath
+    result = evaluate(items, lambda it: [("R51.0", 0.9)], lambda it, r: ["R51.0"], lambda c: True, "retrieval-only",
+                      is_billable=lambda c: c != "R51")
+    assert result.micro_active.recall == result.micro.recall == 0.5
