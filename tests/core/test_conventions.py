@@ -311,11 +311,20 @@ def test_the_personal_history_code_keeps_the_site(dictionary) -> None:
 @pytest.mark.parametrize(("note", "absent"), [
     ("Arterial blood gas showed pH 7.21 and pCO2 60.", "R14.3"),  # a test, not flatulence
     ("Venous gas: pH 7.31.", "R14.3"),
+    ("The lesion was resected under general anesthesia.", "R20.0"),  # a procedure's anesthesia, not numbness
+    ("Examination under anesthesia showed a bladder tumor.", "R20.0"),
+    ("Lumbar puncture was performed prior to intradural anesthesia.", "R20.0"),
     ("C-reactive protein 12 mg/dl and ferritin 300.", "R79.82"),  # a result not called abnormal
 ])
 def test_a_test_or_its_value_is_not_a_finding(dictionary, note: str, absent: str) -> None:
     out = list(suggest_events(dictionary, note, Encounter(setting="inpatient")))[-1].suggestions
     assert absent not in {s.code for s in out}
+
+
+def test_anesthesia_of_the_skin_is_still_a_finding(dictionary) -> None:
+    note = "She reports anesthesia of the skin over the left lateral thigh for two months."
+    out = list(suggest_events(dictionary, note, Encounter(setting="outpatient")))[-1].suggestions
+    assert "R20.0" in {s.code for s in out if s.suggested}
 
 
 def test_a_result_called_abnormal_once_is_supported_by_its_other_mentions(dictionary) -> None:

@@ -163,9 +163,15 @@ def _is_result_code(c: "Candidate") -> bool:
 _ABNORMAL_SAID = re.compile(r"\b(?:elevat\w*|abnormal\w*|increas\w*|decreas\w*|raised|rais|rising|high|higher|"
                             r"low|lower|reduced|positive|altered|deranged|above|below|hyper\w+|hypo\w+|"
                             r"out of range)\b|↑|↓", re.I)
-# Test names whose words also name a condition ("blood gas" is not flatulence).
+# Names of a test or of a procedure's anesthesia whose words also name a condition: "blood gas" is not
+# flatulence, and "general anesthesia" or "examination under anesthesia" is no numbness of the skin (R20.0).
 _TEST_NAME = re.compile(r"\b(?:(?:arterial|venous|capillary|blood)\s+(?:blood\s+)?gas(?:es)?|gas(?:es)?\s+analys[ie]s|"
-                        r"gasometr\w*)\b", re.I)
+                        r"gasometr\w*|"
+                        r"(?:general|local|locoregional|regional|spinal|epidural|intradural|subarachnoid|"
+                        r"intravenous|topical|inhalation(?:al)?|peribulbar|retrobulbar|subtenon|caudal|plexus|"
+                        r"block|dissociative|balanced|intratracheal|sedation\s+and|under)\s+an(?:a)?esthesia|"
+                        r"an(?:a)?esthesia\s+(?:was|were)\s+(?:induced|given|administered|performed)|"
+                        r"an(?:a)?esthe(?:tic|sia)\s+(?:induction|technique|team|department|service|risk))\b", re.I)
 
 
 def results_called_abnormal(per_mention: list[list["Candidate"]]) -> list[list["Candidate"]]:
