@@ -133,21 +133,3 @@ def test_the_stated_trimester_replaces_unspecified_trimester(dictionary) -> None
                             "1. Gestational hypertension without significant proteinuria", setting="outpatient",
                 shown=True)
     assert "O13.3" in got and "O13.9" not in got
-
-
-def test_a_header_that_needs_only_its_7th_character_counts_as_billable_for_confidence(dictionary) -> None:
-    from medcoder_desktop.core.engine.pipeline import _features
-
-    note = "Assessment: Right ankle sprain."
-    cands = [c for m in mentions(note) for c in candidates_for(dictionary, note, m, {"ICD-10-CM"})]
-    sprain = next(c for c in cands if c.code == "S93.401")
-    assert not sprain.billable and sprain.seventh  # S93.401A / D / S: the conventions give the 7th character
-    assert _features(sprain)["billable"] == 1.0
-    assert not dictionary.takes_seventh("ICD-10-CM", "S93.40")  # a header that needs more than a 7th character
-    assert not dictionary.takes_seventh("ICD-10-CM", "I25.1")
-
-
-def test_a_sprain_in_the_assessment_is_shown_with_its_7th_character(dictionary) -> None:
-    shown = codes(dictionary, "Assessment: 1. Right ankle sprain. Plan: ice, rest and an ankle brace.",
-                  setting="outpatient", shown=True)
-    assert "S93.401A" in shown

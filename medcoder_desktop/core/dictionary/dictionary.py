@@ -116,13 +116,6 @@ class Dictionary(DictionaryStore):
                 f"select rowid, system, code, title, billable from codes where rowid in ({marks})", rowids)
         }
 
-    def takes_seventh(self, system: str, code: str) -> bool:
-        """Whether a header is completed by a 7th character alone (S93.401 -> S93.401A, W11 -> W11.XXXA): the
-        conventions give it the one the note states, so it is as good as billable when it is found."""
-        return self.db.execute(
-            "select 1 from codes where system = ? and parent = ? and level = 'extension' and billable = 1 limit 1",
-            [system, code]).fetchone() is not None
-
     def default_billable(self, system: str, code: str) -> tuple[str, str] | None:
         """The billable code a header defaults to when nothing more is said: its own
         "unspecified" / "without complications" child. None where a 7th character or a further

@@ -142,7 +142,7 @@ def _features(c: Candidate, *, chosen: bool = False, rejected: bool = False, p: 
     return {"llm_p": p, "llm_asked": float(asked), "score": c.score, "d": c.d, "q": c.q, "margin": min(c.margin, 0.5), "top": float(c.rank == 0),
             "mentions": 0.25, "assessment": float(c.mention.section in ASSESSMENT),
             "historical": float(c.mention.historical), "uncertain": float(c.mention.uncertain),
-            "billable": float(c.billable or c.seventh), "words": min(c.matched_words, 8) / 8,
+            "billable": float(c.billable), "words": min(c.matched_words, 8) / 8,
             "llm_chose": float(chosen), "llm_rejected": float(rejected), "compact": _compact(c),
             "procedure": float(c.system == PCS)}
 

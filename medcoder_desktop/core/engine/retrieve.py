@@ -36,7 +36,6 @@ class Candidate:
     margin: float  # score minus the mention's next best score
     alternatives: list[str] = field(default_factory=list)  # other codes of the same mention
     why: str = ""  # how a finder other than the search read the words (the procedure index), for the reasoning
-    seventh: bool = False  # a header completed by a 7th character alone (the conventions give the note's)
 
 
 def systems_for(encounter: Encounter, available: set[str]) -> set[str]:
@@ -244,7 +243,6 @@ def candidates_for(dictionary: Dictionary, note: str, mention: Mention, systems:
             code=code, system=system, title=title, billable=bool(billable), score=r.score, q=r.q, d=r.d,
             mention=mention, evidence=Evidence(start=start, end=end, text=note[start:end]),
             matched_words=len(hit_slots), rank=len(covered) if not rival else 99, margin=r.score - nxt,
-            seventh=not billable and dictionary.takes_seventh(system, code),
         ))
         if not rival:
             covered.append(ids)
