@@ -116,12 +116,28 @@ class Dictionary(DictionaryStore):
                 f"select rowid, system, code, title, billable from codes where rowid in ({marks})", rowids)
         }
 
-    def default_billable(self, system: str, code: str) -> tuple[str, str] | None:
-        """The billable code a header defaults to when nothing more is said: its own
-        "unspecified" / "without complications" child. None where a 7th character or a further
-        choice is needed."""
-        if system != "ICD-10-CM":
+    def default_billable(self, system: str, code: str, _depth: int = 0) -> tuple[str, str] | None:
+        """The billable code a header defaults to when nothing more is said: its own "unspecified" /
+        "without complications" / "uncomplicated" child, followed down through headers as the Index's
+        default is ("Nicotine dependence" F17 -> F17.2 -> F17.20 -> F17.200). None where a 7th character
+        or a further choice is needed."""
+        if system != "ICD-10-CM" or _depth > 3:
             return None
+        like = code + ("." if "." not in code else "") + "_"
+        rows = self.db.execute(
+            "select code, title, billable from codes where system = ? and parent = ? "
+            "and level != 'extension' and code like ? order by seq",
+            [system, code, like + "%"],
+        ).fetchall()
+        own = (self.db.execute("select title from codes where system = ? and code = ?", [system, code]).fetchone()
+               or ("",))[0].lower()
+        if found := _default_child([(c, t) for c, t, b in rows if b], own):
+            return found
+        # Else the header's only child, or its "unspecified" header child, followed down (never a child only
+        # worded as the header: N39.4 "Other specified urinary incontinence" is a choice, not a default).
+        heads = [(c, t) for c, t, b in rows if not b]
+        found = heads[0] if len(rows) == 1 and heads else _default_child(heads, own, worded_alike=False)
+        return self.default_billable(system, found[0], _depth + 1) if found else None
         like = code + ("." if "." not in code else "") + "_"
         rows = self.db.execute(
             "select code, title from codes where system = ? and parent = ? and billable = 1 "
@@ -157,3 +173,18 @@ def _seed_from_bundle(path: Path, progress: Progress) -> bool:
         tmp.unlink(missing_ok=True)
     progress("code dictionary ready", 1.0)
     return True
+
+
+def _default_child(kids: list[tuple[str, str]], own: str, worded_alike: bool = True) -> tuple[str, str] | None:
+    """Of a header's children, the one it defaults to: worded as the header (J18 "Pneumonia, unspecified
+    organism" is J18.9), else the first that adds "without complication", "uncomplicated" or "unspecified"."""
+    for child, title in kids if worded_alike else ():
+        if title.lower() == own:
+            return child, title
+    for wanted in ("without complication", "uncomplicated", ", unspecified", "unspecified"):
+        for child, title in kids:
+            # the child's own "unspecified", not one it repeats from the header ("Neoplasm of unspecified
+            # behavior of digestive system" is not what "Neoplasms of unspecified behavior" defaults to)
+            if title.lower().count(wanted) > own.count(wanted):
+                return child, title
+    return None
