@@ -33,7 +33,10 @@ def found(dictionary: Dictionary, note: str) -> dict[str, str]:
     ("Renal ultrasound showed hydronephrosis.", "BT43ZZZ", "Renal ultrasound"),  # no side said: both kidneys
     ("Left renal ultrasound showed a cyst.", "BT42ZZZ", "renal ultrasound"),
     ("Testicular ultrasound showed a solid mass.", "BV44ZZZ", "Testicular ultrasound"),
-    ("Cranial CT was normal.", "BW28ZZZ", "Cranial CT"),
+    ("Cranial CT was normal.", "BN20ZZZ", "Cranial CT"),  # the cranium: CT of the skull (BN2)
+    ("Head CT was normal.", "BW28ZZZ", "Head CT"),
+    ("Abdominal-pelvic CT showed a renal mass.", "BW21ZZZ", "Abdominal-pelvic CT"),  # one compound word, two sites
+    ("A thoracoabdominal CT was normal.", "BW24ZZZ", "thoracoabdominal CT"),
     ("Colonoscopy showed a sigmoid mass.", "0DJD8ZZ", "Colonoscopy"),
     ("ECG: sinus rhythm at 80 bpm.", "4A02X4Z", "ECG"),
     ("Fundoscopy of the right eye showed papilledema.", "08J0XZZ", "Fundoscopy"),
