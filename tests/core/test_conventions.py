@@ -101,6 +101,16 @@ def test_unspecified_side_gives_way_to_the_stated_side(dictionary) -> None:
     assert list(by_code(out)) == ["M25.561"]
 
 
+
+def test_an_unspecified_code_that_says_more_is_no_unspecified_sibling(dictionary) -> None:
+    # R11.2 "Nausea with vomiting, unspecified" says more than R11.0 "Nausea"; "Vomiting, unspecified" says
+    # another thing: neither gives way to "Nausea"
+    note = "She had nausea, then vomiting; nausea with vomiting for two days."
+    out = one_per_condition.apply([sugg(dictionary, note, "R11.0", "nausea"),
+                                   sugg(dictionary, note, "R11.10", "vomiting"),
+                                   sugg(dictionary, note, "R11.2", "nausea with vomiting")], ctx(dictionary, note))
+    assert {s.code for s in out} == {"R11.0", "R11.10", "R11.2"}
+
 def test_component_inside_a_combination_code_goes(dictionary) -> None:
     note = "Diabetic polyneuropathy. Hypertension with heart failure."
     out = one_per_condition.apply([sugg(dictionary, note, "E11.42", "Diabetic polyneuropathy"),

@@ -33,11 +33,23 @@ def _is_ancestor(a: str, b: str) -> bool:
     return pa != pb and pb.startswith(pa)
 
 
+_LINKING = {"of", "in", "on", "the", "a", "an", "and", "or", "with", "without", "to", "due", "for", "by", "site",
+            "part", "other", "specified", "unspecified", "complications", "nos", "type", "organism"}
+
+
+def _said(title: str) -> set[str]:
+    """The words a title states, singular, without linking words and its own "unspecified"."""
+    return {w.rstrip("s") for w in re.findall(r"[a-z0-9]+", title.lower()) if w not in _LINKING}
+
+
 def _unspecified_beside(ctx: Context, s: Suggestion, other: Suggestion) -> bool:
-    """``s`` is the unspecified code of a category in which ``other`` is a specific code."""
+    """``s`` is the unspecified code of a category in which ``other`` is a specific code: one that says all
+    ``s`` says and more ("Pain in right knee" for "Pain in unspecified knee"). "Nausea with vomiting,
+    unspecified" is no unspecified "Nausea": it says more than that sibling, not less."""
     if plain(s.code)[:3] != plain(other.code)[:3] or s.code == other.code:
         return False
-    return bool(_UNSPECIFIED.search(s.title)) and not _UNSPECIFIED.search(other.title)
+    return (bool(_UNSPECIFIED.search(s.title)) and not _UNSPECIFIED.search(other.title)
+            and _said(s.title) <= _said(other.title))
 
 
 def _inside(s: Suggestion, combo: Suggestion) -> bool:
