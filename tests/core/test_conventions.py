@@ -356,3 +356,18 @@ def test_a_stay_with_a_diagnosis_list_holds_its_symptoms_back(dictionary) -> Non
     report = "A 60-year-old man was admitted with fever and cough. Chest X-ray showed an infiltrate."
     out = list(suggest_events(dictionary, report, Encounter(setting="inpatient")))[-1].suggestions
     assert not any(s.held_back == stay_symptoms.RULE for s in out)  # no list: nothing says what accounts for them
+
+
+@pytest.mark.parametrize("note", ["No hypertension. Ex-smoker 8 years old. No hematuria.",
+                                  "She quit smoking five years ago."])
+def test_a_habit_given_up_is_its_personal_history_code(dictionary, note: str) -> None:
+    shown = {s.code for s in list(suggest_events(dictionary, note, Encounter(setting="outpatient")))[-1].suggestions
+             if s.suggested}
+    assert "Z87.891" in shown and not any(c.startswith("F17") for c in shown)
+
+
+def test_an_active_smoker_is_coded_as_dependence(dictionary) -> None:
+    note = "He is an active smoker of 1 pack/day."
+    shown = {s.code for s in list(suggest_events(dictionary, note, Encounter(setting="outpatient")))[-1].suggestions
+             if s.suggested}
+    assert "F17.200" in shown and "Z87.891" not in shown

@@ -1,7 +1,8 @@
 """History is not a current condition (guidelines I.C.21.c.4, IV.J): "history of basal cell carcinoma" is the
 personal-history code Z85.828, not C44.91, which says the cancer is there now.
 
-A shown code whose every piece of evidence follows "history of" / "h/o" / "hx of" (a personal history, not the
+A shown code whose every piece of evidence follows "history of" / "h/o" / "hx of" or names a habit given up
+("ex-smoker", "quit smoking") (a personal history, not the
 "past medical history" heading of chronic conditions, which are current), and that is not on an outpatient
 assessment's diagnosis list, becomes the personal-history code (Z85-Z87, Z92) the dictionary finds for it.
 Where there is none, the condition is one that lasts ("history of hypertension"): in an outpatient visit note with a
@@ -25,12 +26,16 @@ PERSONAL_HISTORY = ("Z85", "Z86", "Z87", "Z92")
 CLOSE = 0.05  # search scores this close say the same words
 
 
+# A habit given up is history too: "ex-smoker", "ex-drinker", "quit smoking" (Index: Ex-smoker, see History,
+# personal, nicotine dependence Z87.891).
+_GIVEN_UP = re.compile(r"(?:\bex-?\s?|\b(?:quit|stopped|gave up|given up)\s+)$", re.I)
 _LEAD = re.compile(r"(?:(?:of|the|a|an)\s+)+", re.I)
 
 
 def _follows_history_of(note: str, start: int, text: str) -> bool:
     lead = _LEAD.match(text)  # evidence may begin with the "of" of "history of"
-    return bool(_HISTORY_OF.search(note[max(0, start - 80):start] + (lead.group(0) if lead else "")))
+    return bool(_HISTORY_OF.search(note[max(0, start - 80):start] + (lead.group(0) if lead else ""))
+                or _GIVEN_UP.search(note[max(0, start - 12):start]))
 
 
 def _only_history(ctx: Context, s: Suggestion) -> bool:

@@ -61,7 +61,11 @@ _TRIGGERS: list[tuple[str, str, str]] = [
      r"\bconcern for\b|\bcompatible with\b|\bconsistent with\b|\bsuggestive of\b|\bmay (?:be|have)\b|"
      r"\bcannot be excluded\b|\bto be ruled out\b|\bpresumed\b|\bimpression of\b", "uncertain", "pre"),
     (r"\bhistory of\b|\bh/o\b|\bhx of\b|\bprevious(?:ly)?\b|\bprior\b|\bpast\b|\bformer(?:ly)?\b|"
-     r"\bin (?:19|20)\d\d\b|\byears? ago\b|\bmonths? ago\b|\bremote\b|\bstatus post\b|\bs/p\b", "historical", "pre"),
+     r"\bin (?:19|20)\d\d\b|\byears? ago\b|\bmonths? ago\b|\bremote\b|\bstatus post\b|\bs/p\b|"
+     # a habit given up: "ex-smoker", "ex-drinker", "ex-ADVP", "quit smoking"
+     r"\bex-?\s?(?=smok|drink|alcohol|user|addict|abuser|advp|udvp|(?:drug|heroin|cocaine|parenteral|iv)\s)|"
+     r"\b(?:quit|stopped|gave up|given up)\b(?=\s+(?:smoking|drinking|tobacco|alcohol|cigarettes))",
+     "historical", "pre"),
     (r"\bfamily history\b|\b(?:his|her|the patient's)? ?(?:mother|father|brother|sister|sibling|siblings|"
      r"aunt|uncle|grandmother|grandfather|cousin|son|daughter)\b(?= (?:had|has|with|died|was|is|suffered))",
      "family", "pre"),
