@@ -133,3 +133,13 @@ def test_the_stated_trimester_replaces_unspecified_trimester(dictionary) -> None
                             "1. Gestational hypertension without significant proteinuria", setting="outpatient",
                 shown=True)
     assert "O13.3" in got and "O13.9" not in got
+
+
+@pytest.mark.parametrize("note", ["Occasional lumbosacral pain.", "Pain in the right testicle for three months.",
+                                  "Analgesia was achieved (grade 0 on the verbal pain scale)."])
+def test_pain_at_a_named_site_is_never_pain_unspecified(dictionary, note: str) -> None:
+    assert "R52" not in codes(dictionary, note, shown=True)  # Index: Pain, by site; R52 is pain NOS
+
+
+def test_pain_at_no_site_is_pain_unspecified(dictionary) -> None:
+    assert "R52" in codes(dictionary, "Generalized pain and fatigue for a week.", shown=True)

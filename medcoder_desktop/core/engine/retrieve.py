@@ -189,6 +189,29 @@ def _in_test_name(note: str, span: Evidence) -> bool:
                for m in _TEST_NAME.finditer(note[lo:span.end + 20]))
 
 
+# Pain NOS (R52) is pain at no named site: "pain in the right testicle", "lumbosacral pain" or "pain at palpation
+# of the flexor tendon" is coded by its site (Index: Pain, by site), never R52, even where the site's code is
+# not found. And a pain scale is a measure, not a pain.
+_PAIN_NOS = {"R52"}
+_BODY_SITE = re.compile(
+    r"\b(?:abdom\w*|hemiabdom\w*|back|chest|thora\w*|midthoracic|lumb\w*|sacr\w*|neck|cervical|head|testi\w*|"
+    r"scrot\w*|knees?|hips?|shoulders?|arms?|legs?|limbs?|feet|foot|hands?|fingers?|toes?|ankles?|wrists?|elbows?|"
+    r"joints?|muscles?|muscular|tendons?|mandib\w*|jaw|teeth|tooth|dental|mouth|oral|throat|ears?|eyes?|ocular|"
+    r"orbit\w*|pelvi\w*|flanks?|renal|kidneys?|loin|dorsal|interscapular|mediastin\w*|epigastr\w*|hypochondri\w*|"
+    r"iliac|inguinal|groin|perine\w*|rectal|anal|penile|penis|breasts?|bones?|spin\w*|facial|face|retro\w*|"
+    r"pleur\w*|precordial|retrosternal|calf|calves|thighs?|buttocks?|gluteal|heel|plantar|vulv\w*|vagin\w*|"
+    r"uter\w*|ovar\w*|bladder|urethr\w*|gastric|stomach|hepatic|liver|biliary|cranial|skull|sinus\w*|nasal|"
+    r"tongue|gingiv\w*|periodont\w*|periapical|radicular|sciatic|neuropathic|trigemin\w*|scale)\b", re.I)
+
+
+def _pain_at_a_site(note: str, mention: Mention, c: "Candidate") -> bool:
+    if c.system != "ICD-10-CM" or c.code not in _PAIN_NOS:
+        return False
+    before = note[mention.start:c.evidence.start].split()[-4:]
+    after = note[c.evidence.end:mention.end].split()[:6]
+    return bool(_BODY_SITE.search(" ".join(before + after)))
+
+
 def strict_search(dictionary: Dictionary, text: str, limit: int, systems: set[str],
                   must: str = "") -> list[tuple[str, str, bool, float]]:
     """(code, title, billable, score) for ``text`` read as a note's words are (close misspellings only: no
@@ -247,7 +270,7 @@ def candidates_for(dictionary: Dictionary, note: str, mention: Mention, systems:
         if not rival:
             covered.append(ids)
     out = [c for c in out if not _ENCOUNTER_CODE.match(c.title) or _states_encounter(note, mention, c)]
-    out = [c for c in out if not _in_test_name(note, c.evidence)]
+    out = [c for c in out if not _in_test_name(note, c.evidence) and not _pain_at_a_site(note, mention, c)]
     best = [c for c in out if c.rank != 99]
     for c in best:
         c.alternatives = [o.code for o in out if o is not c][:4]
