@@ -138,24 +138,6 @@ class Dictionary(DictionaryStore):
         heads = [(c, t) for c, t, b in rows if not b]
         found = heads[0] if len(rows) == 1 and heads else _default_child(heads, own, worded_alike=False)
         return self.default_billable(system, found[0], _depth + 1) if found else None
-        like = code + ("." if "." not in code else "") + "_"
-        rows = self.db.execute(
-            "select code, title from codes where system = ? and parent = ? and billable = 1 "
-            "and level != 'extension' and code like ? order by seq",
-            [system, code, like + "%"],
-        ).fetchall()
-        own = (self.db.execute("select title from codes where system = ? and code = ?", [system, code]).fetchone()
-               or ("",))[0].lower()
-        for child, title in rows:  # J18 "Pneumonia, unspecified organism" is J18.9, worded the same
-            if title.lower() == own:
-                return child, title
-        for wanted in ("without complication", ", unspecified", "unspecified"):
-            for child, title in rows:
-                # the child's own "unspecified", not one it repeats from the header ("Neoplasm of unspecified
-                # behavior of digestive system" is not what "Neoplasms of unspecified behavior" defaults to)
-                if title.lower().count(wanted) > own.count(wanted):
-                    return child, title
-        return None
 
 
 def _seed_from_bundle(path: Path, progress: Progress) -> bool:
