@@ -111,6 +111,13 @@ def test_an_unspecified_code_that_says_more_is_no_unspecified_sibling(dictionary
                                    sugg(dictionary, note, "R11.2", "nausea with vomiting")], ctx(dictionary, note))
     assert {s.code for s in out} == {"R11.0", "R11.10", "R11.2"}
 
+
+def test_an_unspecified_code_of_the_same_condition_gives_way(dictionary) -> None:
+    note = "Abdominal pain, mostly epigastric pain after meals."
+    out = one_per_condition.apply([sugg(dictionary, note, "R10.9", "Abdominal pain"),
+                                   sugg(dictionary, note, "R10.13", "epigastric pain")], ctx(dictionary, note))
+    assert [s.code for s in out] == ["R10.13"]
+
 def test_component_inside_a_combination_code_goes(dictionary) -> None:
     note = "Diabetic polyneuropathy. Hypertension with heart failure."
     out = one_per_condition.apply([sugg(dictionary, note, "E11.42", "Diabetic polyneuropathy"),

@@ -43,13 +43,16 @@ def _said(title: str) -> set[str]:
 
 
 def _unspecified_beside(ctx: Context, s: Suggestion, other: Suggestion) -> bool:
-    """``s`` is the unspecified code of a category in which ``other`` is a specific code: one that says all
-    ``s`` says and more ("Pain in right knee" for "Pain in unspecified knee"). "Nausea with vomiting,
-    unspecified" is no unspecified "Nausea": it says more than that sibling, not less."""
+    """``s`` is the unspecified code of a category in which ``other`` is a specific code of the same condition
+    ("Pain in right knee" for "Pain in unspecified knee", "Epigastric pain" for "Unspecified abdominal pain").
+    Not when ``s`` says more than ``other`` ("Nausea with vomiting, unspecified" is no unspecified "Nausea") or
+    names another condition ("Vomiting, unspecified" beside "Nausea")."""
     if plain(s.code)[:3] != plain(other.code)[:3] or s.code == other.code:
         return False
-    return (bool(_UNSPECIFIED.search(s.title)) and not _UNSPECIFIED.search(other.title)
-            and _said(s.title) <= _said(other.title))
+    if not _UNSPECIFIED.search(s.title) or _UNSPECIFIED.search(other.title):
+        return False
+    mine, theirs = _said(s.title), _said(other.title)
+    return bool(mine & theirs) and not theirs < mine
 
 
 def _inside(s: Suggestion, combo: Suggestion) -> bool:
