@@ -2,7 +2,8 @@
 
 Runs `suggest` (retrieval only, as the CLI does, shown codes only) on ../shared/data/notes/aci_dev.jsonl
 (outpatient) and codiesp_dev.jsonl (case reports) and counts, over the codes shown: non-billable codes, pairs an
-Excludes1 note forbids, code + ancestor pairs, unspecified + specific sibling pairs (same category), and evidence
+Excludes1 note forbids, code + ancestor pairs, unspecified + specific sibling pairs (same category; in brackets
+those of the same condition, which one code per condition forbids: not "Vomiting" beside "Nausea"), and evidence
 spans that are not a dictionary wording (their words, as a set, are no title, inclusion term or Index path).
 Also counts what the rules of core/conventions removed or changed, by rule.
 
@@ -48,6 +49,7 @@ def is_wording(engine, text: str) -> bool:
 def audit(service, path: Path, setting: str | None, limit: int | None) -> dict:
     from medcoder_desktop.core import conventions
     from medcoder_desktop.core.conventions import excludes1
+    from medcoder_desktop.core.conventions.one_per_condition import unspecified_beside
     from medcoder_desktop.core.conventions.context import Context
     from medcoder_desktop.core.engine import pipeline
     from medcoder_desktop.core.gold import read_gold
@@ -88,6 +90,9 @@ def audit(service, path: Path, setting: str | None, limit: int | None) -> dict:
                     c["ancestor_pairs"] += pa != pb and (pa.startswith(pb) or pb.startswith(pa))
                     c["unspecified_sibling_pairs"] += pa[:3] == pb[:3] and (
                         bool(_UNSPECIFIED.search(a.title)) != bool(_UNSPECIFIED.search(b.title)))
+                    # of those, an unspecified code beside a specific code of the same condition (the rule's own
+                    # test): "Unspecified abdominal pain" beside "Epigastric pain", not "Vomiting" beside "Nausea"
+                    c["same_condition_pairs"] += unspecified_beside(ctx, a, b) or unspecified_beside(ctx, b, a)
                 for e in a.evidence:
                     c["evidence_spans"] += 1
                     c["not_a_wording"] += not is_wording(d.engine, e.text)
@@ -122,7 +127,7 @@ def main() -> int:
         f"Machine: {machine()}. Retrieval only; `suggest` as the CLI runs it, codes shown only. "
         "Command: `.venv/bin/python bench/conventions.py" + (f" --limit {args.limit}`" if args.limit else "`"), "",
         "| notes | setting | codes shown | non-billable | Excludes1 pairs | code + ancestor pairs "
-        "| unspecified + specific sibling pairs | evidence spans | not a dictionary wording |",
+        "| unspecified + specific sibling pairs (of the same condition) | evidence spans | not a dictionary wording |",
         "|---|---|---:|---:|---:|---:|---:|---:|---:|",
     ]
     removed_rows = []
@@ -135,7 +140,7 @@ def main() -> int:
         share = c["not_a_wording"] / c["evidence_spans"] if c["evidence_spans"] else 0.0
         lines.append(f"| {name} ({c['notes']}) | {setting or 'none given: ' + str(c['inpatient']) + ' read as stays, the rest outpatient'} | {c['shown']} | "
                      f"{c['non_billable']} | {c['excludes1_pairs']} | {c['ancestor_pairs']} | "
-                     f"{c['unspecified_sibling_pairs']} | {c['evidence_spans']} | {c['not_a_wording']} "
+                     f"{c['unspecified_sibling_pairs']} ({c['same_condition_pairs']}) | {c['evidence_spans']} | {c['not_a_wording']} "
                      f"({share:.0%}) |")
         removed_rows.append(f"| {name} | " + ", ".join(f"{k}: {v}" for k, v in r["removed"].most_common()) + " |")
         print(lines[-1], flush=True)

@@ -42,7 +42,7 @@ def _said(title: str) -> set[str]:
     return {w.rstrip("s") for w in re.findall(r"[a-z0-9]+", title.lower()) if w not in _LINKING}
 
 
-def _unspecified_beside(ctx: Context, s: Suggestion, other: Suggestion) -> bool:
+def unspecified_beside(ctx: Context, s: Suggestion, other: Suggestion) -> bool:
     """``s`` is the unspecified code of a category in which ``other`` is a specific code of the same condition
     ("Pain in right knee" for "Pain in unspecified knee", "Epigastric pain" for "Unspecified abdominal pain").
     Not when ``s`` says more than ``other`` ("Nausea with vomiting, unspecified" is no unspecified "Nausea") or
@@ -84,7 +84,7 @@ def apply(suggestions: list[Suggestion], ctx: Context) -> list[Suggestion]:
                     continue  # a code not shown removes nothing that is
                 if _is_ancestor(s.code, o.code):
                     why = (o.code, f"{s.code} is a parent of {o.code}: the specific code stays.")
-                elif _unspecified_beside(ctx, s, o):
+                elif unspecified_beside(ctx, s, o):
                     why = (o.code, f"{s.code} (unspecified) gave way to the specific {o.code}.")
                 elif _component_of(ctx, s, o):
                     why = (o.code, f"{s.code} is part of the combination code {o.code}, which says it.")
