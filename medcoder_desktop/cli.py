@@ -152,7 +152,8 @@ def cmd_suggest(args: argparse.Namespace) -> int:
                             for s in suggestions if s.suggested or args.all],
             "mode": result.mode, "model": result.model.model_dump(mode="json") if result.model else None,
             "code_sets": result.code_sets, "timings_ms": result.timings,
-            "setting": {"setting": setting.setting, "from": setting.source, "said": setting.said},
+            "setting": {"setting": setting.setting, "from": setting.source, "said": setting.said,
+                        "why": setting.why},
             "warnings": warnings, "claim": claim.model_dump(mode="json"),
         })
         return 0

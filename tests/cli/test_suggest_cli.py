@@ -73,7 +73,7 @@ def test_suggest_says_which_setting_it_coded(home: Path, tmp_path: Path, capsys)
     assert main(["suggest", str(note), "--model", "none", "--json"]) == 0
     doc = json.loads(capsys.readouterr().out)
     assert doc["setting"] == {"setting": "inpatient", "from": "note",
-                              "said": "The patient was admitted with cough and fever"}
+                              "said": "The patient was admitted with cough and fever", "why": "a stay"}
     assert "J18.9" in [s["code"] for s in doc["suggestions"]]
     assert main(["suggest", str(note), "--model", "none", "--setting", "outpatient", "--json"]) == 0
     doc = json.loads(capsys.readouterr().out)
