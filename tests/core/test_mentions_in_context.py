@@ -143,3 +143,17 @@ def test_pain_at_a_named_site_is_never_pain_unspecified(dictionary, note: str) -
 
 def test_pain_at_no_site_is_pain_unspecified(dictionary) -> None:
     assert "R52" in codes(dictionary, "Generalized pain and fatigue for a week.", shown=True)
+
+
+@pytest.mark.parametrize("note, code", [
+    ("Imaging detected multiple cervical lymphadenopathies.", "R59.0"),
+    ("Hard adenopathies were present in both inguinal regions.", "R59.0"),
+    ("Edema of both lower limbs.", "R60.0"),
+    ("He had generalized lymphadenopathy.", "R59.1"),  # said generalized: the main term's own code
+    ("Edema was present.", "R60.9"),  # no site: the main term's code
+])
+def test_a_sign_at_a_named_site_is_the_index_subterm_localized(dictionary, note: str, code: str) -> None:
+    shown = list(suggest_events(dictionary, note, Encounter(setting="inpatient")))[-1].suggestions
+    got = [s for s in shown if s.code[:3] == code[:3]]
+    assert [s.code for s in got] == [code]
+    assert ("localized" in got[0].reasoning) == (code in {"R59.0", "R60.0"})

@@ -94,6 +94,12 @@ def test_offsets_are_exact_on_the_sample_and_dev_notes() -> None:
     ("Type 2 diabetes without complications.", [], ["Type 2 diabetes without complications"]),
     ("White blood cell count is within normal limits.", ["White blood cell count"], []),
     ("X-ray of the right knee is unremarkable.", ["X-ray of the right knee"], []),
+    # what the patient has not ends where what they came with begins
+    ("A woman with no past history who began with nasal obstruction and epistaxis.", [],
+     ["epistaxis"]),
+    ("A 45-year-old man without history of interest consulted for hematuria.", ["history of interest"],
+     ["hematuria"]),
+    ("He denied fever and reported a productive cough.", ["fever"], ["productive cough"]),
 ])
 def test_negation_scope(note, negated, kept) -> None:
     ms = mentions(note)

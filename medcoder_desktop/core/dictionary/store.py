@@ -46,6 +46,7 @@ class DictionaryStore:
     def __init__(self, path: Path):
         self.path = path
         self.db = connect(path)
+        self._localized: dict[str, dict[str, tuple[str, str]]] = {}
         names = [m.__name__ for m in MIGRATIONS]
         done = applied(self.db)
         if done[: len(names)] != names[: len(done)]:
@@ -183,6 +184,26 @@ class DictionaryStore:
         rows = self.db.execute("select term from index_terms where system = ? and code in (?, ?) limit ?",
                                [system, code, code + "-", limit]).fetchall()
         return [term for (term,) in rows]
+
+    def localized_codes(self, system: str = "ICD-10-CM") -> dict[str, tuple[str, str]]:
+        """A main term's code -> (code, title) of its Index subterm "localized", for the signs and symptoms
+        whose Index entry has one: "Lymphadenopathy (generalized)" R59.1 -> "Lymphadenopathy, localized" R59.0."""
+        if (cached := self._localized.get(system)) is not None:
+            return cached
+        terms = {term: code for term, code in self.db.execute(
+            "select term, code from index_terms where system = ? and code like 'R%' order by term", [system])}
+        out: dict[str, tuple[str, str]] = {}
+        for term, code in terms.items():
+            main, sep, rest = term.rpartition(", localized")
+            if not sep or rest.strip(" ()abcdefghijklmnopqrstuvwxyz") or "," in rest:
+                continue
+            for parent, parent_code in terms.items():
+                if parent_code != code and (parent == main or parent.startswith(main + " (")):
+                    out.setdefault(parent_code, (code, ""))
+        titles = self.titles(system, [c for c, _ in out.values()])
+        out = {k: (c, titles[c]) for k, (c, _) in out.items() if c in titles}
+        self._localized[system] = out
+        return out
 
     def codes_by_undotted(self) -> dict[str, str]:
         """Every code of the dictionary's code sets by its form without dot (one query, for matching many)."""

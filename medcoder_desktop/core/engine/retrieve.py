@@ -212,6 +212,26 @@ def _pain_at_a_site(note: str, mention: Mention, c: "Candidate") -> bool:
     return bool(_BODY_SITE.search(" ".join(before + after)))
 
 
+# A sign named at a body site is localized: the Index's subterm "localized" of its main term is the code
+# ("cervical lymphadenopathy" is Lymphadenopathy, localized R59.0, not the main term's generalized R59.1), unless
+# the note says it is generalized.
+_NODE_SITE = re.compile(r"\b(?:axillar\w*|supraclavicular|subclavian|hilar|submandibular|submaxillary|"
+                        r"parotid|occipital|preauricular|retroauricular|paratracheal|para-?aortic|aortocaval|"
+                        r"mesenter\w*|peripancrea\w*|celiac|portal|pulmonary|lungs?|limbs?|extremit\w*|legs?|"
+                        r"ankles?|regional|local)\b", re.I)
+_GENERALIZED = re.compile(r"\b(?:generali[sz]\w*|diffuse|widespread|dissemin\w*|systemic)\b", re.I)
+
+
+def _localized(dictionary: Dictionary, note: str, mention: Mention, system: str, code: str,
+               evidence: Evidence) -> tuple[str, str, str] | None:
+    if system != "ICD-10-CM" or (found := dictionary.localized_codes(system).get(code)) is None:
+        return None
+    around = " ".join(note[mention.start:evidence.start].split()[-4:] + note[evidence.end:mention.end].split()[:6])
+    if _GENERALIZED.search(around) or not (site := _BODY_SITE.search(around) or _NODE_SITE.search(around)):
+        return None
+    return found[0], found[1], f"Index: a sign at a named site (“{site.group(0)}”) is localized."
+
+
 def strict_search(dictionary: Dictionary, text: str, limit: int, systems: set[str],
                   must: str = "") -> list[tuple[str, str, bool, float]]:
     """(code, title, billable, score) for ``text`` read as a note's words are (close misspellings only: no
@@ -261,11 +281,15 @@ def candidates_for(dictionary: Dictionary, note: str, mention: Mention, systems:
         system, code, title, billable = rows[r.code_rowid]
         if not billable and (default := dictionary.default_billable(system, code)):
             code, title, billable = default[0], default[1], 1  # "type 2 diabetes" -> E11.9
+        evidence = Evidence(start=start, end=end, text=note[start:end])
+        why = ""
+        if local := _localized(dictionary, note, mention, system, code, evidence):
+            code, title, why = local  # "cervical lymphadenopathy" -> R59.0
         nxt = ranked[i + 1].score if i + 1 < len(ranked) else 0.0
         out.append(Candidate(
             code=code, system=system, title=title, billable=bool(billable), score=r.score, q=r.q, d=r.d,
-            mention=mention, evidence=Evidence(start=start, end=end, text=note[start:end]),
-            matched_words=len(hit_slots), rank=len(covered) if not rival else 99, margin=r.score - nxt,
+            mention=mention, evidence=evidence,
+            matched_words=len(hit_slots), rank=len(covered) if not rival else 99, margin=r.score - nxt, why=why,
         ))
         if not rival:
             covered.append(ids)

@@ -44,7 +44,9 @@ _LIST_ITEM = re.compile(r"[ \t]*(?:\d{1,2}[.)]|[-*•#>])\s")
 _CLAUSE_SPLIT = re.compile(
     r"[,;:\[\]]|\s-\s|\s(?:and|or|but|then|although|however|whereas|while|which|who|after|before|"
     r"because|since|so|nor)\s|\b(?:compatible with|consistent with|secondary to|due to)\b|"
-    r"\s(?=without\s(?!complications?\b|foreign body\b))",  # what follows "without" is negated on its own
+    r"\s(?=without\s(?!complications?\b|foreign body\b))|"  # what follows "without" is negated on its own
+    # a verb of presenting starts what the patient came with ("without history of interest consulted for hematuria")
+    r"\s(?=(?:presented|consulted|came|began|complained|reported)\s)",
     re.I,
 )
 
@@ -76,7 +78,11 @@ _TRIGGER_RES = [(re.compile(p, re.I), kind, direction) for p, kind, direction in
 # Words that end a trigger's scope inside a sentence.
 # ", with ..." starts what the patient has after what they are without ("without known allergies, with a history of
 # hypertension"); "and a / and an" a new finding after a denied one ("no abnormalities and an epididymal cyst").
-_TERMINATORS = re.compile(r"\b(?:but|however|although|though|yet|except|aside from|apart from|which|whose)\b|;|"
+# "who" and the verbs of presenting start what the patient came with after what they have not ("with no history
+# of interest who consulted for hematuria", "without past history, presented with epistaxis").
+_TERMINATORS = re.compile(r"\b(?:but|however|although|though|yet|except|aside from|apart from|which|whose|who|"
+                          r"presented|presents|consulted|consults|came|comes|began|begins|complained|complains|"
+                          r"reported|reports)\b|;|"
                           r",\s*(?:and\s+)?with\b|\band\s+(?:a|an)\s", re.I)
 # A suspicion confirmed is no longer uncertain ("confirming the clinical suspicion of agenesis").
 _CONFIRMED = re.compile(r"\bconfirm(?:s|ed|ing)?\s+(?:the\s+)?(?:\w+\s+)?$", re.I)
