@@ -141,6 +141,16 @@ def test_pain_at_a_named_site_is_never_pain_unspecified(dictionary, note: str) -
     assert "R52" not in codes(dictionary, note, shown=True)  # Index: Pain, by site; R52 is pain NOS
 
 
+@pytest.mark.parametrize("note", ["He had rectal bleeding for two days.", "There were hemorrhages in the retina.",
+                                  "He was admitted again with bleeding of the tumor."])
+def test_bleeding_at_a_named_site_is_never_hemorrhage_unspecified(dictionary, note: str) -> None:
+    assert "R58" not in codes(dictionary, note, shown=True)  # Index: Hemorrhage, by site; R58 is hemorrhage NOS
+
+
+def test_bleeding_at_no_site_is_hemorrhage_unspecified(dictionary) -> None:
+    assert "R58" in codes(dictionary, "He was admitted with a hemorrhage.", shown=True)
+
+
 def test_pain_at_no_site_is_pain_unspecified(dictionary) -> None:
     assert "R52" in codes(dictionary, "Generalized pain and fatigue for a week.", shown=True)
 

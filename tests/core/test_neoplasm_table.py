@@ -46,6 +46,9 @@ def test_morphologies_are_read_from_the_index(dictionary: Dictionary) -> None:
         ("CT showed multiple liver metastases.", "C78.7", "liver metastases"),
         ("Colonoscopy found an adenocarcinoma of the sigmoid colon.", "C18.7", "adenocarcinoma of the sigmoid colon"),
         ("Biopsy: metastasis of renal cell carcinoma in the ovary.", "C79.60", "carcinoma in the ovary"),
+        # the row of the site named, not the row a morphology is listed under ("skin NOS, squamous cell carcinoma")
+        ("Biopsy showed a squamous cell carcinoma of the larynx.", "C32.9", "carcinoma of the larynx"),
+        ("Basal cell carcinoma of the nose.", "C44.311", "Basal cell carcinoma of the nose"),
     ],
 )
 def test_a_morphology_with_its_site_gets_the_site_code(dictionary: Dictionary, note: str, code: str,
@@ -79,3 +82,25 @@ def test_an_unspecified_site_code_gives_way_to_the_sited_neoplasm(dictionary: Di
     assert "C18.7" in {s.code for s in done if s.suggested}
     if "D49.9" in {s.code for s in done}:  # found from "the tumor located in ...": held back, saying why
         assert "D49.9" in held and "C18.7" in held["D49.9"].reasoning
+
+
+def test_a_morphology_at_a_named_site_is_not_coded_at_another(dictionary: Dictionary) -> None:
+    done = list(suggest_events(dictionary, "Biopsy showed a squamous cell carcinoma of the larynx.",
+                               Encounter(setting="inpatient")))[-1].suggestions
+    shown = {s.code for s in done if s.suggested}
+    assert "C32.9" in shown and "C44.92" not in shown  # squamous cell carcinoma of skin: the note names the larynx
+
+
+@pytest.mark.parametrize(("note", "shown"), [
+    ("A chest CT revealed a 5 cm diameter tumor with cortical destruction.", False),
+    ("Metastatic carcinoma of unknown primary site.", True),
+])
+def test_an_unspecified_site_code_only_where_the_note_says_the_site_is_unknown(dictionary: Dictionary, note: str,
+                                                                           shown: bool) -> None:
+    done = list(suggest_events(dictionary, note, Encounter(setting="inpatient")))[-1].suggestions
+    unspecified = [s for s in done if s.code in {"C79.9", "C80.1", "D49.9"}]
+    assert unspecified
+    assert any(s.suggested for s in unspecified) == shown
+    if not shown:
+        assert all(s.held_back == "neoplasm site" and "I.C.2.d" in s.reasoning for s in unspecified
+                   if "coded by its site" not in s.reasoning and "name none" not in s.reasoning)

@@ -3,9 +3,10 @@ name no site, and the unspecified-site codes (C80.1, D49.9 ...) they would give 
 where the note names the site elsewhere, as notes about a neoplasm do.
 
 An unspecified-site neoplasm code whose every piece of evidence is such a generic word is held back, with the
-reasoning that says why; words that state the site is unknown ("unknown primary", "disseminated") keep it. So is one
-shown beside a neoplasm coded by its site: "the tumor" of a note about an adenocarcinoma of the colon is that
-adenocarcinoma, which its own code says.
+reasoning that says why. So is one shown beside a neoplasm coded by its site: "the tumor" of a note about an
+adenocarcinoma of the colon is that adenocarcinoma, which its own code says. And so is any other: the
+unspecified-site codes are for a site that cannot be determined (guideline I.C.2.d), so only words that say so in
+the code's sentence ("unknown primary", "occult", "disseminated") keep one.
 """
 
 from __future__ import annotations
@@ -26,6 +27,16 @@ _GENERIC = re.compile(
 _SITE_UNKNOWN = re.compile(r"\b(?:unknown|occult|undetermined|disseminated|widespread|multiple sites)\b", re.I)
 
 
+def _site_unknown(note: str, s: Suggestion) -> bool:
+    """Whether the note says, in the sentence of one of the code's words, that the site is unknown."""
+    for e in s.evidence:
+        start = max(note.rfind(".", 0, e.start), note.rfind("\n", 0, e.start)) + 1
+        end = min([i for i in (note.find(".", e.end), note.find("\n", e.end)) if i >= 0] or [len(note)])
+        if _SITE_UNKNOWN.search(note[start:end]):
+            return True
+    return False
+
+
 def only_generic(text: str) -> bool:
     return bool(_GENERIC.fullmatch(text.strip(" .,;:()")))
 
@@ -44,10 +55,15 @@ def apply(suggestions: list[Suggestion], ctx: Context) -> list[Suggestion]:
         elif all(only_generic(e.text) for e in s.evidence):
             out.append(hold_back(ctx, s, RULE, "neoplasm: no site said", "A neoplasm is coded by its site (Neoplasm "
                                  "Table), and these words name none: not suggested."))
-        elif sited is not None and not _SITE_UNKNOWN.search(" ".join(e.text for e in s.evidence)):
+        elif _site_unknown(ctx.note, s):
+            out.append(s)
+        elif sited is not None:
             out.append(hold_back(ctx, s, RULE, "neoplasm: coded by its site",
                                  f"The note's neoplasm is coded by its site ({sited.code}): its unspecified-site code "
                                  f"is not suggested beside it."))
         else:
-            out.append(s)
+            out.append(hold_back(ctx, s, RULE, "neoplasm: site not said unknown",
+                                 "A neoplasm is coded by its site (Neoplasm Table); an unspecified-site code is for "
+                                 "a site the note says cannot be determined (guideline I.C.2.d), and this note does "
+                                 "not say so: not suggested."))
     return out

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import sqlite3
 from pathlib import Path
 
@@ -14,6 +15,12 @@ from medcoder_desktop.core.migrations import applied, migrate
 from medcoder_desktop.core.codes import typed_code, undotted
 from medcoder_desktop.core.models import CodeDetail, CodeSetStats
 from medcoder_desktop.errors import CodeNotFoundError, DatabaseLockedError, DictionaryMissingError
+
+# Words of the Neoplasm Table's site entries that name no site.
+_NOT_SITE_WORDS = frozenset("nec nos other unspecified specified part parts site sites and or of the with without "
+                            "to by in on overlapping lesion ill defined see also type left right upper lower "
+                            "anterior posterior middle superior inferior lateral medial cell cells malignant benign "
+                            "primary secondary basal squamous carcinoma melanoma associated book".split())
 
 NOTE_KINDS = ("inclusion_term", "excludes1", "excludes2", "code_first", "use_additional", "code_also")
 
@@ -47,6 +54,7 @@ class DictionaryStore:
         self.path = path
         self.db = connect(path)
         self._localized: dict[str, dict[str, tuple[str, str]]] = {}
+        self._sites: dict[str, frozenset[str]] = {}
         names = [m.__name__ for m in MIGRATIONS]
         done = applied(self.db)
         if done[: len(names)] != names[: len(done)]:
@@ -203,6 +211,21 @@ class DictionaryStore:
         titles = self.titles(system, [c for c, _ in out.values()])
         out = {k: (c, titles[c]) for k, (c, _) in out.items() if c in titles}
         self._localized[system] = out
+        return out
+
+    def neoplasm_site_words(self, system: str = "ICD-10-CM") -> frozenset[str]:
+        """The words the Neoplasm Table names sites with ("skin", "thyroid", "bronchus"), less the words
+        that say nothing of a site ("NEC", "other", "part")."""
+        if (cached := self._sites.get(system)) is not None:
+            return cached
+        found: set[str] = set()
+        for (term,) in self.db.execute("select term from index_terms where system = ? and term like "
+                                       "'Neoplasm, neoplastic, %'", [system]):
+            parts = term.split(", ")
+            if len(parts) > 3:
+                found.update(re.findall(r"[a-z]+", re.sub(r"\([^()]*\)", " ", parts[2]).lower()))
+        out = frozenset(found - _NOT_SITE_WORDS)
+        self._sites[system] = out
         return out
 
     def codes_by_undotted(self) -> dict[str, str]:

@@ -42,6 +42,7 @@ MIN_SHARE = 0.7  # of a main term's paths that lead to one behavior
 MIN_SITES = 4  # categories of that behavior among them
 MAX_ONE_SITE = 0.5  # the most of them one category may hold (else the term has site codes of its own)
 MIN_SCORE = 0.3
+WHOLE_ROW = 0.95  # share of a row's words the note must say for it to stand in for its site's header row
 _MAIN = re.compile(r"\([^()]*\)")
 
 
@@ -129,6 +130,10 @@ def _site_words(text: str, slots: list, morph_slot, morph_stems: set[str], engin
     Returned apart: (before, after)."""
     ordered = sorted(slots, key=lambda s: s.start)
     i = ordered.index(morph_slot)
+    # a word a synonym reads as several ("carcinoma": malignant neoplasm) stands in one place: skip its other slots
+    same = [s for s in ordered if s.start == morph_slot.start and s.end == morph_slot.end]
+    ordered = [s for s in ordered if s is morph_slot or s not in same]
+    i = ordered.index(morph_slot)
     before = []
     for s in reversed(ordered[:i]):
         nxt = (before[0] if before else morph_slot)
@@ -147,6 +152,11 @@ def _site_words(text: str, slots: list, morph_slot, morph_stems: set[str], engin
                 break
             after.append(s)
     return before, after
+
+
+def _site_stems(dictionary: Dictionary) -> set[int]:
+    engine = dictionary.engine
+    return {i for w in dictionary.neoplasm_site_words(SYSTEM) if (i := engine._stem_of_word(w)) is not None}
 
 
 def neoplasm_table_candidates(dictionary: Dictionary, note: str, mention: Mention, systems: set[str],
@@ -183,19 +193,31 @@ def neoplasm_table_candidates(dictionary: Dictionary, note: str, mention: Mentio
         site = [s for s in before + after if not (set(s.alts) & table_words)]
         if not site:
             continue
+        site_stems = _site_stems(dictionary)
+        named = {id(s) for s in site if set(s.alts) & site_stems}
         column = engine.read_query(f"neoplasm {COLUMN[b]}")
         ranked = engine.rank_slots(site + column, 10, {SYSTEM}, only=_column_docs(dictionary, COLUMN[b]))
         rows = dictionary.rows_by_rowid([r.code_rowid for r in ranked])
+        header = ""
         for r in ranked:
             if r.d < MIN_DOC_COVERAGE:
                 continue
             hit = engine.matched(site, r.doc)
-            if not hit or r.score < MIN_SCORE:
+            # where the mention names a site, the row must be that site's, not a morphology's row under another
+            # ("skin NOS, squamous cell carcinoma" is not "squamous cell carcinoma of the larynx")
+            if not hit or r.score < MIN_SCORE or (named and not any(s in named for s in map(id, hit))):
                 continue
             system, code, title, billable = rows[r.code_rowid]
             if not billable and (default := dictionary.default_billable(system, code)):
                 code, title, billable = default[0], default[1], 1
-            if not billable or (fits is not None and not fits(system, code, title)):
+            if header and (not code.startswith(header) or r.d < WHOLE_ROW):
+                # another site's row ("breast, skin" C44.501), or a row saying more than the note ("breast,
+                # inflammatory"), does not stand in for the site's own
+                continue
+            if not billable:  # the site's row needs a choice the note does not make: only its own codes may follow
+                header = header or code[:3]
+                continue
+            if fits is not None and not fits(system, code, title):
                 continue
             start = mention.start + min(s.start for s in [morph_slot, *hit])
             end = mention.start + max(s.end for s in [morph_slot, *hit])

@@ -191,8 +191,9 @@ def _in_test_name(note: str, span: Evidence) -> bool:
 
 # Pain NOS (R52) is pain at no named site: "pain in the right testicle", "lumbosacral pain" or "pain at palpation
 # of the flexor tendon" is coded by its site (Index: Pain, by site), never R52, even where the site's code is
-# not found. And a pain scale is a measure, not a pain.
-_PAIN_NOS = {"R52"}
+# not found. And a pain scale is a measure, not a pain. So is hemorrhage NOS (R58; Index: Hemorrhage, by site):
+# "rectal bleeding", "retinal hemorrhages", "bleeding of the tumor" are coded by their site or their cause.
+_PAIN_NOS = {"R52", "R58"}
 _BODY_SITE = re.compile(
     r"\b(?:abdom\w*|hemiabdom\w*|back|chest|thora\w*|midthoracic|lumb\w*|sacr\w*|neck|cervical|head|testi\w*|"
     r"scrot\w*|knees?|hips?|shoulders?|arms?|legs?|limbs?|feet|foot|hands?|fingers?|toes?|ankles?|wrists?|elbows?|"
@@ -201,7 +202,10 @@ _BODY_SITE = re.compile(
     r"iliac|inguinal|groin|perine\w*|rectal|anal|penile|penis|breasts?|bones?|spin\w*|facial|face|retro\w*|"
     r"pleur\w*|precordial|retrosternal|calf|calves|thighs?|buttocks?|gluteal|heel|plantar|vulv\w*|vagin\w*|"
     r"uter\w*|ovar\w*|bladder|urethr\w*|gastric|stomach|hepatic|liver|biliary|cranial|skull|sinus\w*|nasal|"
-    r"tongue|gingiv\w*|periodont\w*|periapical|radicular|sciatic|neuropathic|trigemin\w*|scale)\b", re.I)
+    r"tongue|gingiv\w*|periodont\w*|periapical|radicular|sciatic|neuropathic|trigemin\w*|scale|retin\w*|vitre\w*|"
+    r"conjunctiv\w*|tumou?r\w*|lesions?|vessels?|wounds?|ulcers?|mucos\w*|digestive|gastrointestinal|intestin\w*|"
+    r"colon\w*|cerebr\w*|intracran\w*|subarachnoid|subdural|intraparenchym\w*|pulmonary|lungs?|airways?|"
+    r"transvaginal|vesical|prostat\w*|surgical|operative|postoperative)\b", re.I)
 
 
 def _pain_at_a_site(note: str, mention: Mention, c: "Candidate") -> bool:
@@ -273,12 +277,12 @@ def candidates_for(dictionary: Dictionary, note: str, mention: Mention, systems:
         if len(said) == 1 and not _word_said(dictionary, rows[r.code_rowid], note[
                 mention.start + min(said)[0]:mention.start + min(said)[1]], note):
             continue
+        system, code, title, billable = rows[r.code_rowid]
         ids = {id(s) for s in hit_slots}
         # A later hit must bring words of its own: else it is a rival reading of the same words.
         rival = any(ids <= c for c in covered)
         start = mention.start + min(s.start for s in hit_slots)
         end = mention.start + max(s.end for s in hit_slots)
-        system, code, title, billable = rows[r.code_rowid]
         if not billable and (default := dictionary.default_billable(system, code)):
             code, title, billable = default[0], default[1], 1  # "type 2 diabetes" -> E11.9
         evidence = Evidence(start=start, end=end, text=note[start:end])
