@@ -378,3 +378,21 @@ def test_an_active_smoker_is_coded_as_dependence(dictionary) -> None:
     shown = {s.code for s in list(suggest_events(dictionary, note, Encounter(setting="outpatient")))[-1].suggestions
              if s.suggested}
     assert "F17.200" in shown and "Z87.891" not in shown
+
+
+@pytest.mark.parametrize(("words", "code", "past"), [
+    ("chronic alcoholism", "F10.20", "F10.21"),  # dependence in remission, not the nicotine history code
+    ("myocardial infarction", "I21.9", "I25.2"),  # old myocardial infarction, never the acute one
+])
+def test_history_of_a_condition_with_a_code_of_its_own_for_the_past(dictionary, words: str, code: str,
+                                                                    past: str) -> None:
+    report = f"A 45-year-old man with a history of {words} presented with cough."
+    out = history.apply([sugg(dictionary, report, code, words)], ctx(dictionary, report))
+    assert [x.code for x in out] == [past]
+    assert f"code of the past condition {past}" in out[0].reasoning and code in out[0].reasoning
+
+
+def test_a_chronic_condition_without_a_history_code_of_its_own_stays(dictionary) -> None:
+    report = "A 70-year-old man with a history of COPD presented with cough."
+    s = [sugg(dictionary, report, "J44.9", "COPD")]
+    assert history.apply(s, ctx(dictionary, report)) == s  # never "personal history of pulmonary embolism"

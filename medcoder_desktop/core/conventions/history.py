@@ -24,6 +24,11 @@ _HISTORY_OF = re.compile(r"(?<!medical )(?<!surgical )(?<!family )(?<!social )\b
 RULE = "history"
 PERSONAL_HISTORY = ("Z85", "Z86", "Z87", "Z92")
 CLOSE = 0.05  # search scores this close say the same words
+# A personal-history code scoring less says other words than the note's ("personal history of pulmonary embolism"
+# for "history of COPD" 0.51, "... of nicotine dependence" for "history of alcoholism" 0.58): the condition has no
+# history code and stays as it is (COPD), or has a code of its own for the past (F10.21).
+MIN_SCORE = 0.6
+_PAST_STATE = re.compile(r"\bin remission\b|^old\b", re.I)
 
 
 # A habit given up is history too: "ex-smoker", "ex-drinker", "quit smoking" (Index: Ex-smoker, see History,
@@ -51,7 +56,13 @@ def personal_history_code(ctx: Context, s: Suggestion) -> tuple[str, str] | None
             hits = ctx.tab.dictionary.search(query[:300], limit=10, systems={SYSTEM})
         except Exception:  # a query the search refuses finds nothing
             continue
-        found = [h for h in hits if h.billable and h.code.startswith(PERSONAL_HISTORY) and h.score >= 0.5]
+        if not hits:
+            continue
+        if hits[0].billable and _PAST_STATE.search(hits[0].title):
+            # the Index's code for the condition that was: "history of alcoholism" F10.21 (dependence in
+            # remission), "history of myocardial infarction" I25.2 (old myocardial infarction)
+            return hits[0].code, hits[0].title
+        found = [h for h in hits if h.billable and h.code.startswith(PERSONAL_HISTORY) and h.score >= MIN_SCORE]
         if found:
             top = found[0].score
             best = min(found, key=lambda h: (h.score < top - CLOSE, "unspecified" in h.title.lower(), -h.score))
@@ -74,12 +85,13 @@ def apply(suggestions: list[Suggestion], ctx: Context) -> list[Suggestion]:
         if found and found[0] not in have:
             have.add(found[0])
             converted.add(found[0])
-            out.append(with_reason(s, f"Documented as history, not as a current condition: the personal-history "
-                                      f"code {found[0]}, not {s.code}.", code=found[0], title=found[1]))
+            kind = "personal-history code" if found[0].startswith(PERSONAL_HISTORY) else "code of the past condition"
+            out.append(with_reason(s, f"Documented as history, not as a current condition: the {kind} "
+                                      f"{found[0]} ({found[1]}), not {s.code}.", code=found[0], title=found[1]))
         elif visit_list:
             out.append(hold_back(ctx, s, RULE, "history: not a current condition",
                                  "Documented as history, not as a current condition: not suggested."))
         else:  # no personal-history code for it (hypertension, asthma): a chronic condition, still there
             out.append(s)
     # the personal-history code, found on its own below the threshold, is now this one
-    return [s for s in out if not (s.code in converted and "personal-history code" not in s.reasoning)]
+    return [s for s in out if not (s.code in converted and "not as a current condition: the" not in s.reasoning)]

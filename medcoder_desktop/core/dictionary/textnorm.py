@@ -49,6 +49,11 @@ GENERIC_MAIN_TERMS = frozenset({
     # Their default is "congenital malformation, unspecified" (Q89.9), but a note's "filling defect", "deformity of
     # the ankle" or "anomaly on imaging" is no congenital malformation: the subterms say which one is.
     "defect", "deformity", "anomaly", "malformation", "abnormal",
+    # A word of everyday and clinical use alike: "cold therapy", "a cold area on scintigraphy", "cold pressure
+    # test" are no common cold (J00); "common cold", "head cold" still are.
+    "cold",
+    # "transient" says how long, not who: the Index's "Transient (homeless)" is not "transient loss of vision"
+    "transient",
 })
 
 

@@ -100,11 +100,26 @@ def note_stems(note: str) -> frozenset[str]:
 _ACRONYM_PATH = re.compile(r"^([A-Z][A-Z0-9]{1,5})\s*\(([^()]+)\)\s*$")
 
 
-def _acronym_agrees(path: str, note: str) -> bool:
+def _acronym_agrees(path: str, note: str, written: str = "") -> bool:
+    """An acronym is written in capitals ("PINs", not the surgical "pins") in a note that says one of its words."""
     m = _ACRONYM_PATH.match(path.strip())
     if m is None:
         return True
+    if written and not re.fullmatch(r"[A-Z0-9]{2,}s?", written.strip()):
+        return False
     return bool({stem(w) for w in words(m.group(2)) if len(w) > 3} & note_stems(note))
+
+
+_DURATION = re.compile(r"\b(?:for|since|during|over|last|past|lasting|of|within|after|before)\s+(?:the\s+)?"
+                       r"(?:\d+(?:[.,]\d+)?|one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|"
+                       r"fifteen|twenty|thirty|several|few|many)[\s-]+(?:days?|weeks?|months?|years?|hours?|hrs?|"
+                       r"minutes?|mins?)\b(?!\s+(?:of\s+)?(?:gestation|pregnan|amenorrh))", re.I)
+
+
+def _capitals_agree(wording: str, written: str) -> bool:
+    """A wording that is an acronym ("PIN") is said only in capitals: "two pins" fixed a fracture."""
+    bare = _essential(wording).strip()
+    return not re.fullmatch(r"[A-Z0-9]{2,}", bare) or bool(re.fullmatch(r"[A-Z0-9]{2,}s?", written.strip()))
 
 
 def _word_said(dictionary: Dictionary, row: tuple, word: str, note: str = "") -> bool:
@@ -117,7 +132,7 @@ def _word_said(dictionary: Dictionary, row: tuple, word: str, note: str = "") ->
     key = " ".join(words(word))
     said = _forms(word) | _written(word)  # the note's plural meets a singular wording, not the reverse ("Nerves")
     readings = [said] + [_forms(e) | _written(e) for e in dictionary.engine.abbrev.get(key, ())]
-    if not said or len(key) < 2 or key.isdigit() or key in GENERIC_MAIN_TERMS:
+    if not said or len(key) < 2 or key.isdigit() or {key, _singular(key)} & GENERIC_MAIN_TERMS:
         return False  # a letter, a number ("24 h") or a generic word ("activity", "stress", "mass") names nothing
 
     def whole(wording: set[str]) -> bool:
@@ -129,8 +144,8 @@ def _word_said(dictionary: Dictionary, row: tuple, word: str, note: str = "") ->
         return False
     terms = dictionary.index_terms_of(system, code)
     notes = dictionary.note_texts(system, [code], ["inclusion_term", "includes"])
-    return (any(whole(_written(_essential(t))) for t in notes)
-            or any(whole(r) and _acronym_agrees(t, note) for t in terms for r in _index_path_readings(t)))
+    return (any(whole(_written(_essential(t))) and _capitals_agree(t, word) for t in notes)
+            or any(whole(r) and _acronym_agrees(t, note, word) for t in terms for r in _index_path_readings(t)))
 
 
 # Codes of why an encounter happens ("Encounter for general adult medical examination", "... for blood typing",
@@ -163,10 +178,12 @@ def _is_result_code(c: "Candidate") -> bool:
 _ABNORMAL_SAID = re.compile(r"\b(?:elevat\w*|abnormal\w*|increas\w*|decreas\w*|raised|rais|rising|high|higher|"
                             r"low|lower|reduced|positive|altered|deranged|above|below|hyper\w+|hypo\w+|"
                             r"out of range)\b|↑|↓", re.I)
-# Names of a test or of a procedure's anesthesia whose words also name a condition: "blood gas" is not
-# flatulence, and "general anesthesia" or "examination under anesthesia" is no numbness of the skin (R20.0).
+# Names of a test, a measure or of a procedure's anesthesia whose words also name a condition: "blood gas", "gas
+# exchange" or "gas bubbles" on imaging are not flatulence, "rheumatoid factor" is no rheumatoid arthritis,
+# "intraocular pressure" no ocular hypertension, "visual field" no field defect, and "general anesthesia" or "examination under anesthesia" is no numbness of the skin (R20.0).
 _TEST_NAME = re.compile(r"\b(?:(?:arterial|venous|capillary|blood)\s+(?:blood\s+)?gas(?:es)?|gas(?:es)?\s+analys[ie]s|"
-                        r"gasometr\w*|"
+                        r"gasometr\w*|gas(?:eous)?\s+(?:exchange|bubbles?|chamber|collection)|"
+                        r"rheumatoid\s+factors?|(?:intraocular|ocular)\s+pressures?|visual\s+fields?|"
                         r"(?:general|local|locoregional|regional|spinal|epidural|intradural|subarachnoid|"
                         r"intravenous|topical|inhalation(?:al)?|peribulbar|retrobulbar|subtenon|caudal|plexus|"
                         r"block|dissociative|balanced|intratracheal|sedation\s+and|under)\s+an(?:a)?esthesia|"
@@ -257,6 +274,9 @@ def candidates_for(dictionary: Dictionary, note: str, mention: Mention, systems:
     ``fits(system, code, title)``: False for codes that cannot fit the encounter (``fit.Fit.allows``)."""
     engine = dictionary.engine
     slots = engine.read_query(mention.text, strict=True, note=note_stems(note))
+    # a duration says how long, never what: "fever for three days" is no "Fever, three-day" (sandfly fever)
+    spans = [(m.start(), m.end()) for m in _DURATION.finditer(mention.text)]
+    slots = [s for s in slots if not any(a <= s.start and s.end <= b for a, b in spans)]
     if not slots:
         return []
     ranked = engine.rank_slots(slots, PER_MENTION * (3 if fits is not None else 1), systems)
@@ -271,6 +291,11 @@ def candidates_for(dictionary: Dictionary, note: str, mention: Mention, systems:
         if r.d < MIN_DOC_COVERAGE:
             continue
         hit_slots = engine.matched(slots, r.doc)
+        # An Index path is read from its main term: "three days" is no "Fever, three-day", "personal history" no
+        # "History, personal, fall": without its main term a path supports nothing.
+        main = int(engine.ix.doc_main[r.doc])
+        if main >= 0 and not any(main in s.alts for s in hit_slots):
+            continue
         # One word of the note (with at most linking words: "height of"), even one that an abbreviation or
         # synonym spreads over several slots.
         said = {(s.start, s.end) for s in hit_slots if s.word not in _LINKING} or {(s.start, s.end) for s in hit_slots}
