@@ -154,9 +154,11 @@ def _site_words(text: str, slots: list, morph_slot, morph_stems: set[str], engin
     return before, after
 
 
-def _site_stems(dictionary: Dictionary) -> set[int]:
+@lru_cache(maxsize=4)
+def _site_stems(dictionary: Dictionary) -> frozenset[int]:
+    """The stems of the Neoplasm Table's site words, once a dictionary."""
     engine = dictionary.engine
-    return {i for w in dictionary.neoplasm_site_words(SYSTEM) if (i := engine._stem_of_word(w)) is not None}
+    return frozenset(i for w in dictionary.neoplasm_site_words(SYSTEM) if (i := engine._stem_of_word(w)) is not None)
 
 
 def neoplasm_table_candidates(dictionary: Dictionary, note: str, mention: Mention, systems: set[str],

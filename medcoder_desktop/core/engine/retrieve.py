@@ -180,7 +180,8 @@ _ABNORMAL_SAID = re.compile(r"\b(?:elevat\w*|abnormal\w*|increas\w*|decreas\w*|r
                             r"out of range)\b|↑|↓", re.I)
 # Names of a test, a measure or of a procedure's anesthesia whose words also name a condition: "blood gas", "gas
 # exchange" or "gas bubbles" on imaging are not flatulence, "rheumatoid factor" is no rheumatoid arthritis,
-# "intraocular pressure" no ocular hypertension, "visual field" no field defect, and "general anesthesia" or "examination under anesthesia" is no numbness of the skin (R20.0).
+# "intraocular pressure" no ocular hypertension, "visual field" no field defect, and "general anesthesia" or
+# "examination under anesthesia" is no numbness of the skin (R20.0).
 _TEST_NAME = re.compile(r"\b(?:(?:arterial|venous|capillary|blood)\s+(?:blood\s+)?gas(?:es)?|gas(?:es)?\s+analys[ie]s|"
                         r"gasometr\w*|gas(?:eous)?\s+(?:exchange|bubbles?|chamber|collection)|"
                         r"rheumatoid\s+factors?|(?:intraocular|ocular)\s+pressures?|visual\s+fields?|"
@@ -210,7 +211,7 @@ def _in_test_name(note: str, span: Evidence) -> bool:
 # of the flexor tendon" is coded by its site (Index: Pain, by site), never R52, even where the site's code is
 # not found. And a pain scale is a measure, not a pain. So is hemorrhage NOS (R58; Index: Hemorrhage, by site):
 # "rectal bleeding", "retinal hemorrhages", "bleeding of the tumor" are coded by their site or their cause.
-_PAIN_NOS = {"R52", "R58"}
+_NOS_BY_SITE = {"R52", "R58"}
 _BODY_SITE = re.compile(
     r"\b(?:abdom\w*|hemiabdom\w*|back|chest|thora\w*|midthoracic|lumb\w*|sacr\w*|neck|cervical|head|testi\w*|"
     r"scrot\w*|knees?|hips?|shoulders?|arms?|legs?|limbs?|feet|foot|hands?|fingers?|toes?|ankles?|wrists?|elbows?|"
@@ -225,8 +226,8 @@ _BODY_SITE = re.compile(
     r"transvaginal|vesical|prostat\w*|surgical|operative|postoperative)\b", re.I)
 
 
-def _pain_at_a_site(note: str, mention: Mention, c: "Candidate") -> bool:
-    if c.system != "ICD-10-CM" or c.code not in _PAIN_NOS:
+def _nos_at_a_named_site(note: str, mention: Mention, c: "Candidate") -> bool:
+    if c.system != "ICD-10-CM" or c.code not in _NOS_BY_SITE:
         return False
     before = note[mention.start:c.evidence.start].split()[-4:]
     after = note[c.evidence.end:mention.end].split()[:6]
@@ -323,7 +324,7 @@ def candidates_for(dictionary: Dictionary, note: str, mention: Mention, systems:
         if not rival:
             covered.append(ids)
     out = [c for c in out if not _ENCOUNTER_CODE.match(c.title) or _states_encounter(note, mention, c)]
-    out = [c for c in out if not _in_test_name(note, c.evidence) and not _pain_at_a_site(note, mention, c)]
+    out = [c for c in out if not _in_test_name(note, c.evidence) and not _nos_at_a_named_site(note, mention, c)]
     best = [c for c in out if c.rank != 99]
     for c in best:
         c.alternatives = [o.code for o in out if o is not c][:4]
