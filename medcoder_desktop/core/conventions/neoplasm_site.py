@@ -14,6 +14,7 @@ from __future__ import annotations
 import re
 
 from medcoder_desktop.core.conventions.context import Context, hold_back, is_cm
+from medcoder_desktop.core.engine.text import sentences
 from medcoder_desktop.core.models import Suggestion
 
 RULE = "neoplasm site"
@@ -29,12 +30,9 @@ _SITE_UNKNOWN = re.compile(r"\b(?:unknown|occult|undetermined|disseminated|wides
 
 def _site_unknown(note: str, s: Suggestion) -> bool:
     """Whether the note says, in the sentence of one of the code's words, that the site is unknown."""
-    for e in s.evidence:
-        start = max(note.rfind(".", 0, e.start), note.rfind("\n", 0, e.start)) + 1
-        end = min([i for i in (note.find(".", e.end), note.find("\n", e.end)) if i >= 0] or [len(note)])
-        if _SITE_UNKNOWN.search(note[start:end]):
-            return True
-    return False
+    spans = sentences(note)
+    return any(_SITE_UNKNOWN.search(note[sent.start:sent.end])
+               for e in s.evidence for sent in spans if sent.start <= e.start < sent.end)
 
 
 def only_generic(text: str) -> bool:

@@ -105,7 +105,7 @@ def _acronym_agrees(path: str, note: str, written: str = "") -> bool:
     m = _ACRONYM_PATH.match(path.strip())
     if m is None:
         return True
-    if written and not re.fullmatch(r"[A-Z0-9]{2,}s?", written.strip()):
+    if written and not _in_capitals(written):
         return False
     return bool({stem(w) for w in words(m.group(2)) if len(w) > 3} & note_stems(note))
 
@@ -116,10 +116,14 @@ _DURATION = re.compile(r"\b(?:for|since|during|over|last|past|lasting|of|within|
                        r"minutes?|mins?)\b(?!\s+(?:of\s+)?(?:gestation|pregnan|amenorrh))", re.I)
 
 
+def _in_capitals(written: str) -> bool:
+    """Written as an acronym is: in capitals, a plural's "s" aside ("PINs")."""
+    return bool(re.fullmatch(r"[A-Z0-9]{2,}s?", written.strip()))
+
+
 def _capitals_agree(wording: str, written: str) -> bool:
     """A wording that is an acronym ("PIN") is said only in capitals: "two pins" fixed a fracture."""
-    bare = _essential(wording).strip()
-    return not re.fullmatch(r"[A-Z0-9]{2,}", bare) or bool(re.fullmatch(r"[A-Z0-9]{2,}s?", written.strip()))
+    return not re.fullmatch(r"[A-Z0-9]{2,}", _essential(wording).strip()) or _in_capitals(written)
 
 
 def _word_said(dictionary: Dictionary, row: tuple, word: str, note: str = "") -> bool:
